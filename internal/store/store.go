@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors returned by every Store implementation. Callers test them
+// with errors.Is; implementations may wrap them with context.
+var (
+	// ErrNotFound means the session does not exist: it never did, it expired,
+	// or it was revoked.
+	ErrNotFound = errors.New("store: session not found")
+	// ErrReused means a refresh token that was already rotated away was
+	// presented. The implementation has revoked the whole session before
+	// returning it (RFC 9700 §4.14.2).
+	ErrReused = errors.New("store: refresh token reused; session revoked")
+	// ErrExists means CreateSession was given an ID that is already in use.
+	ErrExists = errors.New("store: session already exists")
+	// ErrUnavailable means the data cannot be read or written right now
+	// (connection refused, timeout, LOADING, READONLY, CLUSTERDOWN, TRYAGAIN,
+	// a redirect left over after retries). The caller must fail closed: no
+	// token whose state was not stored may be handed out.
+	ErrUnavailable = errors.New("store: unavailable")
+)
+
+// Token describes one issued refresh token together with the access token
+// minted beside it, by the claims needed to mint both again. Tokens are never
+// stored as strings: a stolen database yields no usable token.
+type Token struct {
+	// ID is the refresh token's jti.
+	ID string
+	// IssuedAt and ExpiresAt are the refresh token's iat and exp.
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	// AccessID, AccessIssuedAt, AccessExpiresAt and AccessScope are the jti,
+	// iat, exp and scope of the access token issued with this refresh token.
+	AccessID        string
+	AccessIssuedAt  time.Time
+	AccessExpiresAt time.Time
+	AccessScope     string
+}
+
+// Session is a refresh-token family: one login and every refresh token
+// rotated from it.
+type Session struct {
+	// ID is the family id, carried in every refresh token of the family.
+	ID string
+	// Subject is the user (sub) the session belongs to.
+	Subject string
+	// ClientID is the client the session is bound to, empty for none.
+	ClientID string
+	// Scope is the space-separated scope granted at login.
+	Scope string
+	// AuthTime is the moment of the login.
+	AuthTime time.Time
+	// MaxExpiresAt is the absolute end of the session (AuthTime plus
+	// SESSION_MAX_TTL); no refresh token of the family outlives it.
+	MaxExpiresAt time.Time
+}
+
+// RotateRequest asks Rotate to replace the family's current refresh token.
+type RotateRequest struct {
+	// SessionID is the family id from the presented token.
+	SessionID string
+	// Presented is the jti of the presented refresh token.
+	Presented string
+	// Next is the successor to install when Presented is current. Its
+	// ExpiresAt must not be after the session's MaxExpiresAt.
+	Next Token
+	// Now is the time of the request.
+	Now time.Time
+	// Grace is the idempotent-retry window (REFRESH_REUSE_GRACE); zero
+	// disables it.
+	Grace time.Duration
+}
+
+// RotateResult tells what Rotate did.
+type RotateResult struct {
+	// Session is the family the token belongs to.
+	Session Session
+	// Current is the family's current token after the call: req.Next when
+	// Retried is false, the successor installed by the earlier rotation when
+	// Retried is true.
+	Current Token
+	// Retried is true when Presented was the immediately previous token,
+	// presented again within Grace of its rotation: nothing changed, and the
+	// caller must hand out Current again, not a new branch.
+	Retried bool
+}
+
+// Store keeps refresh-token families, the access-token denylist and login
+// failure counters. Every method is safe for concurrent use by many
+// goroutines and, for shared implementations, by many processes.
+type Store interface {
+	// CreateSession stores a new family whose current refresh token is
+	// first. The record expires by itself at first.ExpiresAt. It returns
+	// ErrExists when the ID is taken.
+	CreateSession(ctx context.Context, s Session, first Token) error
+
+	// Rotate MUST be atomic. When req.Presented is the family's current
+	// token, req.Next becomes current, the presented token becomes the
+	// previous one (remembered with req.Now as its rotation time), the
+	// record's expiry moves to req.Next.ExpiresAt, and the result has
+	// Retried false. When req.Presented is the previous token and req.Now is
+	// within req.Grace of its rotation, nothing changes and the result
+	// carries the current token with Retried true. Any other token of a
+	// live family is a reuse: the family is deleted and ErrReused returned.
+	// A family that does not exist (never created, expired or revoked)
+	// gives ErrNotFound. Of N concurrent calls presenting the same current
+	// token, exactly one rotates.
+	Rotate(ctx context.Context, req RotateRequest) (RotateResult, error)
+
+	// RevokeSession deletes the family. Revoking a family that does not
+	// exist is not an error.
+	RevokeSession(ctx context.Context, sessionID string) error
+
+	// DenyAccessToken puts an access-token jti on the denylist until exp;
+	// an exp in the past is a no-op.
+	DenyAccessToken(ctx context.Context, jti string, exp time.Time) error
+
+	// AccessTokenDenied reports whether jti is on the denylist.
+	AccessTokenDenied(ctx context.Context, jti string) (bool, error)
+
+	// AddFailure counts one failed login for key within a fixed window that
+	// starts with the first failure and lasts window. It returns the count
+	// so far in the window and the time left until the window ends.
+	AddFailure(ctx context.Context, key string, window time.Duration) (count int64, resetIn time.Duration, err error)
+
+	// Failures returns the failure count for key in its current window and
+	// the time left until the window ends (zero count when there is none).
+	Failures(ctx context.Context, key string) (count int64, resetIn time.Duration, err error)
+
+	// Ping reports whether the store answers; an error means unavailable.
+	Ping(ctx context.Context) error
+
+	// Close releases the store's resources.
+	Close() error
+}
