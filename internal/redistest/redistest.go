@@ -1,0 +1,413 @@
+// Package redistest starts private redis-server processes for tests, the way
+// net/http/httptest starts private HTTP servers.
+//
+// Every server listens on a free loopback port (never the machine's Redis on
+// 6379), keeps its files in a t.TempDir() directory, persists nothing unless
+// asked to, and is killed when the test ends. A missing redis-server binary
+// fails the test with an install hint; it never skips it, so a CI machine
+// without Redis cannot pass by testing nothing.
+//
+//	srv := redistest.Start(t)
+//	opt, _ := goredis.ParseURL(srv.URL())
+//	client := goredis.NewClient(opt)
+//
+// Only single-node servers exist today. Cluster and Sentinel starters are
+// meant to be built from the same pieces: a process launched by launch on a
+// port from freePort, made ready by waitReady.
+package redistest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the name of the Redis server executable looked up on PATH.
+const binary = "redis-server"
+
+// notFoundMessage is the single line a test fails with when binary is not on
+// PATH.
+const notFoundMessage = "redis-server not found: install it with `apt-get install redis-server`"
+
+// defaultRedisPort is the port of the machine's own Redis, which tests must
+// never touch.
+const defaultRedisPort = 6379
+
+const (
+	// readyTimeout bounds the wait for a started server to answer PING.
+	readyTimeout = 5 * time.Second
+	// stopTimeout bounds the wait for a server to exit after a signal.
+	stopTimeout = 5 * time.Second
+	// startAttempts is how often Start picks a new port when the last one
+	// was taken between picking and binding.
+	startAttempts = 5
+	// logFile is the name, inside the server's directory, of the file that
+	// collects the server's output.
+	logFile = "redis.log"
+)
+
+// Fsync is an appendfsync policy for the append-only file.
+type Fsync string
+
+// The appendfsync policies WithAOF accepts.
+const (
+	// FsyncAlways fsyncs the AOF after every write: an acknowledged write
+	// survives Stop (a kill) and Restart.
+	FsyncAlways Fsync = "always"
+	// FsyncEverySec fsyncs the AOF once a second: a kill may lose the last
+	// second of writes.
+	FsyncEverySec Fsync = "everysec"
+)
+
+// config is what the options set.
+type config struct {
+	aof   bool
+	fsync Fsync
+	extra []string
+}
+
+// Option configures a server started by Start.
+type Option func(*config)
+
+// WithAOF turns the append-only file on with the given appendfsync policy,
+// so data written before Stop or Restart is there after Restart.
+func WithAOF(fsync Fsync) Option {
+	return func(c *config) {
+		c.aof = true
+		c.fsync = fsync
+	}
+}
+
+// WithArgs appends command-line arguments to redis-server, in its
+// "--name value" form, for example WithArgs("--maxmemory", "10mb"). They come
+// after the defaults, so they override them. Do not pass --port, --bind or
+// --dir: Server owns those.
+func WithArgs(args ...string) Option {
+	return func(c *config) {
+		c.extra = append(c.extra, args...)
+	}
+}
+
+// Server is a redis-server process owned by one test. Its methods may be
+// called from the test goroutine only (they may call tb.Fatalf), except Addr,
+// URL, Port and Dir, which are safe anywhere.
+type Server struct {
+	tb   testing.TB
+	bin  string
+	dir  string
+	port int
+	args []string // everything but --port
+
+	mu   sync.Mutex
+	proc *process // nil while stopped
+}
+
+// Start starts a redis-server on a free loopback port in a fresh temporary
+// directory, waits until it answers PING, and registers its termination with
+// tb.Cleanup. By default nothing is persisted (--save "" --appendonly no).
+// It fails the test, never skips it, when redis-server is not on PATH or does
+// not come up.
+func Start(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	bin := lookBinary(tb)
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := &Server{tb: tb, bin: bin, dir: tb.TempDir()}
+	s.args = serverArgs(s.dir, cfg)
+	tb.Cleanup(s.Stop)
+
+	var lastErr error
+	for range startAttempts {
+		port, err := freePort()
+		if err != nil {
+			tb.Fatalf("redistest: pick a free port: %v", err)
+		}
+		s.port = port
+		proc, err := s.launchAndWait()
+		if err == nil {
+			s.setProc(proc)
+			return s
+		}
+		if !errors.Is(err, errPortInUse) {
+			tb.Fatalf("redistest: start redis-server: %v", err)
+		}
+		lastErr = err
+	}
+	tb.Fatalf("redistest: start redis-server after %d attempts: %v", startAttempts, lastErr)
+	return nil
+}
+
+// Addr returns the server's host:port.
+func (s *Server) Addr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
+}
+
+// Port returns the server's TCP port.
+func (s *Server) Port() int {
+	return s.port
+}
+
+// URL returns a redis:// URL for database 0 of the server, the form
+// goredis.ParseURL and REDIS_URL take.
+func (s *Server) URL() string {
+	return "redis://" + s.Addr() + "/0"
+}
+
+// Dir returns the server's working directory, where it keeps its AOF and log.
+func (s *Server) Dir() string {
+	return s.dir
+}
+
+// Stop kills the server (SIGKILL, like a crash) and waits for it to exit.
+// Writes not yet fsynced are lost; with WithAOF(FsyncAlways) none are.
+// Stopping a stopped server does nothing.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return
+	}
+	s.proc.kill(syscall.SIGKILL)
+	s.proc = nil
+}
+
+// Shutdown stops the server gracefully (SIGTERM, which flushes the AOF) and
+// waits for it to exit, killing it if it takes longer than a few seconds.
+// Shutting down a stopped server does nothing.
+func (s *Server) Shutdown() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return
+	}
+	s.proc.kill(syscall.SIGTERM)
+	s.proc = nil
+}
+
+// Restart stops the server if it runs (as Stop does) and starts it again on
+// the same port with the same directory and arguments, so an AOF written
+// before is loaded again. It returns when the server answers PING.
+func (s *Server) Restart() {
+	s.tb.Helper()
+	s.Stop()
+	var err error
+	// The port was ours a moment ago; another process may grab it in
+	// between, or the kernel may hold it briefly. Retry, then give up.
+	for range startAttempts {
+		var proc *process
+		proc, err = s.launchAndWait()
+		if err == nil {
+			s.setProc(proc)
+			return
+		}
+		if !errors.Is(err, errPortInUse) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.tb.Fatalf("redistest: restart redis-server on %s: %v", s.Addr(), err)
+}
+
+// setProc records a running process.
+func (s *Server) setProc(p *process) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.proc = p
+}
+
+// launchAndWait starts the process on s.port and waits until it is ready.
+func (s *Server) launchAndWait() (*process, error) {
+	args := append([]string{"--port", strconv.Itoa(s.port)}, s.args...)
+	proc, err := launch(s.bin, s.dir, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := waitReady(s.Addr(), proc, readyTimeout); err != nil {
+		proc.kill(syscall.SIGKILL)
+		return nil, err
+	}
+	return proc, nil
+}
+
+// lookBinary finds redis-server or fails the test with the install hint.
+func lookBinary(tb testing.TB) string {
+	tb.Helper()
+	bin, err := exec.LookPath(binary)
+	if err != nil {
+		tb.Fatalf(notFoundMessage)
+	}
+	return bin
+}
+
+// serverArgs returns the redis-server arguments for cfg, without --port.
+func serverArgs(dir string, cfg config) []string {
+	args := []string{
+		"--bind", "127.0.0.1",
+		"--protected-mode", "yes",
+		"--daemonize", "no",
+		"--dir", dir,
+		"--logfile", "",
+		"--save", "",
+		"--appendonly", "no",
+	}
+	if cfg.aof {
+		fsync := cfg.fsync
+		if fsync == "" {
+			fsync = FsyncAlways
+		}
+		args = append(args, "--appendonly", "yes", "--appendfsync", string(fsync))
+	}
+	return append(args, cfg.extra...)
+}
+
+// freePort returns a loopback TCP port that was free a moment ago. It is a
+// variable so the package's tests can simulate a port taken in between.
+var freePort = func() (int, error) {
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		if err := l.Close(); err != nil {
+			return 0, err
+		}
+		if port != defaultRedisPort {
+			return port, nil
+		}
+	}
+}
+
+// errPortInUse means redis-server could not bind its port.
+var errPortInUse = errors.New("port in use")
+
+// process is one running redis-server.
+type process struct {
+	cmd  *exec.Cmd
+	log  string        // path of the output file
+	done chan struct{} // closed when the process has exited
+	err  error         // exit status, valid after done is closed
+}
+
+// launch starts bin in dir with args, its output appended to dir/redis.log.
+func launch(bin, dir string, args []string) (*process, error) {
+	logPath := filepath.Join(dir, logFile)
+	out, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Stdout = out
+	cmd.Stderr = out
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		return nil, err
+	}
+	p := &process{cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		out.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// kill sends sig and waits for the process to exit, escalating to SIGKILL
+// after stopTimeout.
+func (p *process) kill(sig syscall.Signal) {
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
+		return
+	case <-time.After(stopTimeout):
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// exited reports whether the process has exited.
+func (p *process) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// tail returns the last lines of the process's output, for error messages.
+func (p *process) tail() string {
+	b, err := os.ReadFile(p.log)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > 10 {
+		lines = lines[len(lines)-10:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// waitReady waits until the server at addr answers PING, or fails when the
+// process exits or timeout passes. A server still loading its AOF answers
+// LOADING and is waited for.
+func waitReady(addr string, p *process, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		if p.exited() {
+			out := p.tail()
+			if strings.Contains(out, "Address already in use") {
+				return fmt.Errorf("%w: %s", errPortInUse, addr)
+			}
+			return fmt.Errorf("redis-server exited (%v); output:\n%s", p.err, out)
+		}
+		ok, err := ping(addr)
+		if ok {
+			return nil
+		}
+		last = err
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("redis-server on %s not ready after %v (last: %v); output:\n%s", addr, timeout, last, p.tail())
+}
+
+// ping sends one inline PING and reports whether the server is serving.
+func ping(addr string) (bool, error) {
+	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(500 * time.Millisecond)); err != nil {
+		return false, err
+	}
+	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+		return false, err
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return false, err
+	}
+	// Any answer but LOADING means it serves: PONG, or an error such as
+	// NOAUTH (a password is set) or MASTERDOWN (a replica told not to serve
+	// stale data) that the test asked for.
+	line = strings.TrimSpace(line)
+	if line == "" || strings.HasPrefix(line, "-LOADING") {
+		return false, fmt.Errorf("PING answered %q", line)
+	}
+	return true, nil
+}

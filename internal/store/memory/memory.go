@@ -1,0 +1,255 @@
+// Package memory is a store.Store kept in the memory of one process, for
+// development and tests only: its state is lost on exit and not shared
+// between replicas, so reuse detection and login-failure limits hold only
+// within one process.
+//
+// One mutex guards everything, which makes every method trivially atomic.
+// Expiry is measured with the clock given to New: an expired record is
+// deleted when it is next touched, and every so often a write sweeps all
+// expired records, so memory stays proportional to the live records.
+package memory
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/authsvc/authsvc/internal/store"
+)
+
+// minSweepEvery is the fewest writes between two sweeps of expired records.
+const minSweepEvery = 64
+
+// Store is an in-memory store.Store. Create it with New.
+type Store struct {
+	now func() time.Time
+
+	mu       sync.Mutex
+	families map[string]*family
+	denied   map[string]time.Time // jti → exp
+	failures map[string]failures  // key → window
+
+	// Sweep bookkeeping: a sweep runs once there have been as many writes
+	// as there were live records after the previous sweep (at least
+	// minSweepEvery), which keeps its cost amortised O(1) per write and the
+	// dead records at most about as many as the live ones.
+	writes    int
+	sweepNext int
+}
+
+var _ store.Store = (*Store)(nil)
+
+// family is one refresh-token family.
+type family struct {
+	session store.Session
+	current store.Token
+	// previous is the jti rotated away last, empty before the first
+	// rotation; rotatedAt is the req.Now of that rotation.
+	previous  string
+	rotatedAt time.Time
+}
+
+// failures is one login-failure window.
+type failures struct {
+	count int64
+	end   time.Time
+}
+
+// New returns an empty Store that reads the time from now (time.Now when nil).
+func New(now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{
+		now:       now,
+		families:  make(map[string]*family),
+		denied:    make(map[string]time.Time),
+		failures:  make(map[string]failures),
+		sweepNext: minSweepEvery,
+	}
+}
+
+// CreateSession stores a new family whose current token is first; see
+// store.Store. Repeating the call with the same first token is not an error,
+// so it is safe to retry.
+func (s *Store) CreateSession(_ context.Context, sess store.Session, first store.Token) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if f := s.live(sess.ID, now); f != nil {
+		if f.previous == "" && f.current.ID == first.ID {
+			return nil // a repeat of the call that created it
+		}
+		return fmt.Errorf("memory: create session %s: %w", sess.ID, store.ErrExists)
+	}
+	s.wrote(now)
+	if !first.ExpiresAt.After(now) {
+		return nil // expired on arrival, as in Redis
+	}
+	s.families[sess.ID] = &family{session: sess, current: first}
+	return nil
+}
+
+// Rotate replaces the family's current token atomically; see store.Store.
+// Replaying the exact call that made the current token (same Presented, same
+// Next.ID) returns the same result again instead of reporting a reuse.
+func (s *Store) Rotate(_ context.Context, req store.RotateRequest) (store.RotateResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	f := s.live(req.SessionID, now)
+	switch {
+	case f == nil:
+		return store.RotateResult{}, fmt.Errorf("memory: rotate session %s: %w", req.SessionID, store.ErrNotFound)
+	case req.Presented == f.current.ID:
+		f.previous, f.rotatedAt = f.current.ID, req.Now
+		f.current = req.Next
+		s.wrote(now)
+		if !f.current.ExpiresAt.After(now) {
+			delete(s.families, req.SessionID) // PEXPIREAT in the past
+		}
+		return store.RotateResult{Session: f.session, Current: req.Next}, nil
+	case req.Presented == f.previous && req.Next.ID == f.current.ID:
+		// The same request again: it made the current token.
+		return store.RotateResult{Session: f.session, Current: f.current}, nil
+	case req.Presented == f.previous && req.Grace > 0 && req.Now.Sub(f.rotatedAt) <= req.Grace:
+		return store.RotateResult{Session: f.session, Current: f.current, Retried: true}, nil
+	default:
+		// RFC 9700 §4.14.2: a rotated-away token was presented again.
+		delete(s.families, req.SessionID)
+		s.wrote(now)
+		return store.RotateResult{}, fmt.Errorf("memory: rotate session %s: %w", req.SessionID, store.ErrReused)
+	}
+}
+
+// RevokeSession deletes the family; see store.Store.
+func (s *Store) RevokeSession(_ context.Context, sessionID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.families, sessionID)
+	s.wrote(s.now())
+	return nil
+}
+
+// DenyAccessToken denylists jti until exp; see store.Store.
+func (s *Store) DenyAccessToken(_ context.Context, jti string, exp time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if !exp.After(now) {
+		return nil
+	}
+	if old, ok := s.denied[jti]; !ok || exp.After(old) {
+		s.denied[jti] = exp
+	}
+	s.wrote(now)
+	return nil
+}
+
+// AccessTokenDenied reports whether jti is denylisted; see store.Store.
+func (s *Store) AccessTokenDenied(_ context.Context, jti string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.denied[jti]
+	if !ok {
+		return false, nil
+	}
+	if !exp.After(s.now()) {
+		delete(s.denied, jti)
+		return false, nil
+	}
+	return true, nil
+}
+
+// AddFailure counts a failed login for key; see store.Store. The window must
+// be positive.
+func (s *Store) AddFailure(_ context.Context, key string, window time.Duration) (int64, time.Duration, error) {
+	if window <= 0 {
+		return 0, 0, fmt.Errorf("memory: add failure: window %v is not positive", window)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	f, ok := s.failures[key]
+	if !ok || !f.end.After(now) {
+		f = failures{end: now.Add(window)}
+	}
+	f.count++
+	s.failures[key] = f
+	s.wrote(now)
+	return f.count, f.end.Sub(now), nil
+}
+
+// Failures returns the failure count and time left for key; see store.Store.
+func (s *Store) Failures(_ context.Context, key string) (int64, time.Duration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	f, ok := s.failures[key]
+	if !ok {
+		return 0, 0, nil
+	}
+	if !f.end.After(now) {
+		delete(s.failures, key)
+		return 0, 0, nil
+	}
+	return f.count, f.end.Sub(now), nil
+}
+
+// Ping always succeeds.
+func (s *Store) Ping(context.Context) error {
+	return nil
+}
+
+// Close does nothing; the Store stays usable.
+func (s *Store) Close() error {
+	return nil
+}
+
+// live returns the live family id, deleting it when it has expired.
+// s.mu must be held.
+func (s *Store) live(id string, now time.Time) *family {
+	f, ok := s.families[id]
+	if !ok {
+		return nil
+	}
+	if !f.current.ExpiresAt.After(now) {
+		delete(s.families, id)
+		return nil
+	}
+	return f
+}
+
+// wrote counts a write and sweeps expired records when enough writes have
+// happened since the last sweep. s.mu must be held.
+func (s *Store) wrote(now time.Time) {
+	s.writes++
+	if s.writes < s.sweepNext {
+		return
+	}
+	for id, f := range s.families {
+		if !f.current.ExpiresAt.After(now) {
+			delete(s.families, id)
+		}
+	}
+	for jti, exp := range s.denied {
+		if !exp.After(now) {
+			delete(s.denied, jti)
+		}
+	}
+	for key, f := range s.failures {
+		if !f.end.After(now) {
+			delete(s.failures, key)
+		}
+	}
+	s.writes = 0
+	s.sweepNext = max(minSweepEvery, len(s.families)+len(s.denied)+len(s.failures))
+}
+
+// size returns the number of records held, expired or not.
+func (s *Store) size() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.families) + len(s.denied) + len(s.failures)
+}

@@ -1,0 +1,407 @@
+// Package redisstore is the production store.Store, kept in Redis: a single
+// node, a Sentinel-managed primary or a Cluster, whichever
+// goredis.UniversalClient is given to New.
+//
+// # Keys
+//
+// Every key starts with the prefix given to New and has a TTL:
+//
+//	<prefix>s:{<session id>}  hash   one refresh-token family; expires with its current token
+//	<prefix>deny:{<jti>}      string a denylisted access token; expires with the token
+//	<prefix>fail:{<key>}      string a login-failure counter; expires with its window
+//
+// Each operation touches exactly one key, and the braces make the id the
+// Cluster hash tag, so anything later grouped by id stays in one slot. The
+// family hash holds only ids, claims and unix-millisecond times, never a token.
+//
+//	sub cid scope auth max   the Session (auth, max: AuthTime, MaxExpiresAt)
+//	cur iat exp              the current refresh token's jti, iat, exp
+//	aid aiat aexp ascope     the access token minted with it
+//	prev rot                 the previous jti and the req.Now of its rotation
+//
+// # Atomicity
+//
+// CreateSession and Rotate are each one Lua script, run in one round trip
+// (EVALSHA, falling back to EVAL), so Redis executes them without
+// interleaving: of N concurrent rotations of the same token exactly one sees
+// it current. Both scripts also tolerate being run twice for the same call,
+// which go-redis does when a reply is lost and it retries; see Rotate.
+//
+// # Time
+//
+// Rotate judges expiry and the grace window by req.Now, the application's
+// clock; TTLs are absolute (PEXPIREAT, PXAT), so Redis removes a record at
+// the instant the application computed. DenyAccessToken compares exp with
+// the local clock only to skip entries already expired.
+//
+// # Errors
+//
+// Every error that means the data cannot be read or written right now is
+// wrapped so that errors.Is(err, store.ErrUnavailable) holds: network
+// errors, timeouts (including a context deadline), a closed client or
+// exhausted pool, and the Redis replies LOADING, READONLY, CLUSTERDOWN,
+// TRYAGAIN, MOVED, ASK, MASTERDOWN, NOREPLICAS, BUSY, MISCONF and OOM. A
+// context canceled by the caller is returned as it is. Error messages carry
+// no token data.
+package redisstore
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/authsvc/authsvc/internal/store"
+)
+
+var (
+	//go:embed create.lua
+	createSrc string
+	//go:embed rotate.lua
+	rotateSrc string
+	//go:embed addfailure.lua
+	addFailureSrc string
+	//go:embed failures.lua
+	failuresSrc string
+
+	createScript     = goredis.NewScript(createSrc)
+	rotateScript     = goredis.NewScript(rotateSrc)
+	addFailureScript = goredis.NewScript(addFailureSrc)
+	failuresScript   = goredis.NewScript(failuresSrc)
+)
+
+// Store is a store.Store in Redis. Create it with New.
+type Store struct {
+	client goredis.UniversalClient
+	prefix string
+	now    func() time.Time // only to skip denylist entries already expired
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a Store that keeps its keys, all starting with prefix, in the
+// Redis behind client. The Store takes ownership of client: Close closes it.
+// A prefix containing braces would put its own hash tag in front of the
+// ids'; that is allowed (every operation touches one key) but spreads
+// nothing across a Cluster.
+func New(client goredis.UniversalClient, prefix string) *Store {
+	return &Store{client: client, prefix: prefix, now: time.Now}
+}
+
+// Field values of a family hash, in the order the scripts take and return
+// them (see the package comment).
+const (
+	fSubject = iota
+	fClientID
+	fScope
+	fAuthTime
+	fMaxExpiresAt
+	fID
+	fIssuedAt
+	fExpiresAt
+	fAccessID
+	fAccessIssuedAt
+	fAccessExpiresAt
+	fAccessScope
+	nFields
+)
+
+// Replies of rotate.lua.
+const (
+	rotateNotFound = 0
+	rotateRotated  = 1
+	rotateRetried  = 2
+	rotateReused   = 3
+)
+
+// sessionKey returns the key of the family id.
+func (s *Store) sessionKey(id string) string {
+	return s.prefix + "s:{" + id + "}"
+}
+
+// denyKey returns the denylist key of an access-token jti.
+func (s *Store) denyKey(jti string) string {
+	return s.prefix + "deny:{" + jti + "}"
+}
+
+// failKey returns the login-failure counter key of key.
+func (s *Store) failKey(key string) string {
+	return s.prefix + "fail:{" + key + "}"
+}
+
+// CreateSession stores a new family whose current token is first, with a
+// TTL ending at first.ExpiresAt; see store.Store. Running it again with the
+// same first token, before any rotation, succeeds again instead of returning
+// store.ErrExists, so a retry by the client library after a lost reply does
+// not fail a login that succeeded.
+func (s *Store) CreateSession(ctx context.Context, sess store.Session, first store.Token) error {
+	args := make([]any, 0, nFields)
+	args = append(args, sess.Subject, sess.ClientID, sess.Scope, millis(sess.AuthTime), millis(sess.MaxExpiresAt))
+	args = appendToken(args, first)
+	created, err := createScript.Run(ctx, s.client, []string{s.sessionKey(sess.ID)}, args...).Int()
+	if err != nil {
+		return s.fail("create session", err)
+	}
+	if created == 0 {
+		return fmt.Errorf("redisstore: create session %s: %w", sess.ID, store.ErrExists)
+	}
+	return nil
+}
+
+// Rotate replaces the family's current token in one atomic script; see
+// store.Store for the rules.
+//
+// One case is added to them: when the presented token is the previous one and
+// the current token is req.Next itself, this exact request already rotated
+// the family (go-redis resends a command whose reply was lost), so the result
+// is that rotation again, Retried false, even without grace. Nobody else can
+// send it: Next.ID is fresh, known only to the caller that made it.
+func (s *Store) Rotate(ctx context.Context, req store.RotateRequest) (store.RotateResult, error) {
+	args := make([]any, 0, 3+7)
+	args = append(args, req.Presented, millis(req.Now), max(req.Grace.Milliseconds(), 0))
+	args = appendToken(args, req.Next)
+	reply, err := rotateScript.Run(ctx, s.client, []string{s.sessionKey(req.SessionID)}, args...).Slice()
+	if err != nil {
+		return store.RotateResult{}, s.fail("rotate session", err)
+	}
+	code, fields, err := parseRotateReply(reply)
+	if err != nil {
+		return store.RotateResult{}, fmt.Errorf("redisstore: rotate session %s: %w", req.SessionID, err)
+	}
+	switch code {
+	case rotateNotFound:
+		return store.RotateResult{}, fmt.Errorf("redisstore: rotate session %s: %w", req.SessionID, store.ErrNotFound)
+	case rotateReused:
+		return store.RotateResult{}, fmt.Errorf("redisstore: rotate session %s: %w", req.SessionID, store.ErrReused)
+	}
+	res := store.RotateResult{Session: store.Session{
+		ID:           req.SessionID,
+		Subject:      fields[fSubject],
+		ClientID:     fields[fClientID],
+		Scope:        fields[fScope],
+		AuthTime:     fromMillis(fields[fAuthTime]),
+		MaxExpiresAt: fromMillis(fields[fMaxExpiresAt]),
+	}}
+	if code == rotateRotated {
+		res.Current = req.Next
+		return res, nil
+	}
+	res.Retried = true
+	res.Current = store.Token{
+		ID:              fields[fID],
+		IssuedAt:        fromMillis(fields[fIssuedAt]),
+		ExpiresAt:       fromMillis(fields[fExpiresAt]),
+		AccessID:        fields[fAccessID],
+		AccessIssuedAt:  fromMillis(fields[fAccessIssuedAt]),
+		AccessExpiresAt: fromMillis(fields[fAccessExpiresAt]),
+		AccessScope:     fields[fAccessScope],
+	}
+	return res, nil
+}
+
+// parseRotateReply splits the reply of rotate.lua into its code and, for a
+// rotation or retry, the nFields family fields.
+func parseRotateReply(reply []any) (int64, []string, error) {
+	if len(reply) == 0 {
+		return 0, nil, errors.New("empty script reply")
+	}
+	code, ok := reply[0].(int64)
+	if !ok {
+		return 0, nil, fmt.Errorf("script reply code is %T", reply[0])
+	}
+	switch code {
+	case rotateNotFound, rotateReused:
+		return code, nil, nil
+	case rotateRotated, rotateRetried:
+	default:
+		return 0, nil, fmt.Errorf("unknown script reply code %d", code)
+	}
+	if len(reply) != 1+nFields {
+		return 0, nil, fmt.Errorf("script reply has %d values, want %d", len(reply), 1+nFields)
+	}
+	fields := make([]string, nFields)
+	for i, v := range reply[1:] {
+		str, ok := v.(string)
+		if !ok {
+			return 0, nil, fmt.Errorf("family field %d is %T", i, v)
+		}
+		fields[i] = str
+	}
+	return code, fields, nil
+}
+
+// RevokeSession deletes the family; see store.Store.
+func (s *Store) RevokeSession(ctx context.Context, sessionID string) error {
+	if err := s.client.Del(ctx, s.sessionKey(sessionID)).Err(); err != nil {
+		return s.fail("revoke session", err)
+	}
+	return nil
+}
+
+// DenyAccessToken denylists jti until exp, rounded up to the millisecond;
+// see store.Store. An exp not after the local clock is a no-op: Redis would
+// otherwise delete an existing entry for jti.
+func (s *Store) DenyAccessToken(ctx context.Context, jti string, exp time.Time) error {
+	if !exp.After(s.now()) {
+		return nil
+	}
+	at := exp.Add(time.Millisecond - time.Nanosecond).UnixMilli()
+	if err := s.client.Do(ctx, "SET", s.denyKey(jti), "1", "PXAT", at).Err(); err != nil {
+		return s.fail("deny access token", err)
+	}
+	return nil
+}
+
+// AccessTokenDenied reports whether jti is denylisted; see store.Store.
+func (s *Store) AccessTokenDenied(ctx context.Context, jti string) (bool, error) {
+	n, err := s.client.Exists(ctx, s.denyKey(jti)).Result()
+	if err != nil {
+		return false, s.fail("check access-token denylist", err)
+	}
+	return n == 1, nil
+}
+
+// AddFailure counts a failed login for key in one script: INCR, and a TTL of
+// window when the counter has none (the first failure opens the window); see
+// store.Store. The window must be at least a millisecond.
+func (s *Store) AddFailure(ctx context.Context, key string, window time.Duration) (int64, time.Duration, error) {
+	if window < time.Millisecond {
+		return 0, 0, fmt.Errorf("redisstore: add failure: window %v is shorter than a millisecond", window)
+	}
+	vals, err := addFailureScript.Run(ctx, s.client, []string{s.failKey(key)}, window.Milliseconds()).Int64Slice()
+	if err != nil {
+		return 0, 0, s.fail("add login failure", err)
+	}
+	return countReply(vals)
+}
+
+// Failures returns the failure count and time left for key, read atomically
+// by one script; see store.Store.
+func (s *Store) Failures(ctx context.Context, key string) (int64, time.Duration, error) {
+	vals, err := failuresScript.Run(ctx, s.client, []string{s.failKey(key)}).Int64Slice()
+	if err != nil {
+		return 0, 0, s.fail("read login failures", err)
+	}
+	return countReply(vals)
+}
+
+// countReply turns a {count, pttl} script reply into a count and the time
+// left; a counter without a TTL reports none left.
+func countReply(vals []int64) (int64, time.Duration, error) {
+	if len(vals) != 2 {
+		return 0, 0, fmt.Errorf("redisstore: failure script reply has %d values, want 2", len(vals))
+	}
+	return vals[0], time.Duration(max(vals[1], 0)) * time.Millisecond, nil
+}
+
+// Ping reports whether Redis answers; see store.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		return s.fail("ping", err)
+	}
+	return nil
+}
+
+// Close closes the client given to New.
+func (s *Store) Close() error {
+	if err := s.client.Close(); err != nil {
+		return fmt.Errorf("redisstore: close: %w", err)
+	}
+	return nil
+}
+
+// appendToken appends t's fields in script order.
+func appendToken(args []any, t store.Token) []any {
+	return append(args,
+		t.ID, millis(t.IssuedAt), millis(t.ExpiresAt),
+		t.AccessID, millis(t.AccessIssuedAt), millis(t.AccessExpiresAt), t.AccessScope)
+}
+
+// millis returns t as unix milliseconds, the form every time is stored in.
+func millis(t time.Time) int64 {
+	return t.UnixMilli()
+}
+
+// fromMillis parses unix milliseconds stored by millis, in UTC.
+func fromMillis(s string) time.Time {
+	ms, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// fail wraps err from operation op, marking it store.ErrUnavailable when it
+// means Redis cannot be read or written right now.
+func (s *Store) fail(op string, err error) error {
+	if unavailable(err) {
+		return fmt.Errorf("redisstore: %s: %w: %w", op, store.ErrUnavailable, err)
+	}
+	return fmt.Errorf("redisstore: %s: %w", op, err)
+}
+
+// unavailableReplies are the Redis error codes (the first word of an error
+// reply) that mean "not now" rather than "never": the node is loading,
+// read-only, cut off from its primary or cluster, redirecting, or busy.
+var unavailableReplies = map[string]bool{
+	"LOADING":     true,
+	"READONLY":    true,
+	"CLUSTERDOWN": true,
+	"TRYAGAIN":    true,
+	"MOVED":       true, // a redirect left over after the client's retries
+	"ASK":         true,
+	"MASTERDOWN":  true,
+	"NOREPLICAS":  true,
+	"BUSY":        true, // a script or module command is running too long
+	"MISCONF":     true, // persistence is failing, so writes are refused
+	"OOM":         true, // maxmemory reached, so writes are refused
+}
+
+// unavailable reports whether err means Redis cannot be read or written right
+// now, as opposed to a bug, a refused request or the caller giving up.
+func unavailable(err error) bool {
+	var redisErr goredis.Error
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return false // the caller gave up; nothing to say about Redis
+	case errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, goredis.ErrClosed),
+		errors.Is(err, goredis.ErrPoolTimeout),
+		errors.Is(err, goredis.ErrPoolExhausted),
+		errors.Is(err, io.EOF),
+		errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EPIPE),
+		errors.As(err, &netErr):
+		return true
+	case errors.As(err, &redisErr):
+		return unavailableReplies[replyCode(redisErr.Error())]
+	default:
+		return false
+	}
+}
+
+// replyCode returns the error code of a Redis error reply: its first word,
+// or, for an error raised inside a script by Redis before 7.0
+// ("ERR Error running script (call to f_…): @user_script:1: -READONLY …"),
+// the code of the command that failed in it.
+func replyCode(msg string) string {
+	msg = strings.TrimPrefix(msg, "ERR ") // some servers prefix every error with ERR
+	if strings.HasPrefix(msg, "Error running script") {
+		if i := strings.LastIndex(msg, ": -"); i >= 0 {
+			msg = msg[i+len(": -"):]
+		}
+	}
+	code, _, _ := strings.Cut(msg, " ")
+	return code
+}
