@@ -1,0 +1,465 @@
+package issuer
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Algorithms accepted in Config.Algorithm.
+const (
+	algHS256 = "HS256"
+	algRS256 = "RS256"
+	algES256 = "ES256"
+	algEdDSA = "EdDSA"
+)
+
+const (
+	// minSecretLen is the shortest HMAC key accepted (contract §5).
+	minSecretLen = 32
+	// minRSABits is the smallest RSA modulus accepted (contract §5).
+	minRSABits = 2048
+	// idLen is the number of random bytes in a token id (128 bits).
+	idLen = 16
+)
+
+// Config is everything an Issuer needs. Files and environment variables are
+// read elsewhere; keys arrive parsed. The environment variable each field
+// comes from is named in its comment (contract §5).
+type Config struct {
+	// Algorithm signs access tokens: "HS256", "RS256", "ES256" or "EdDSA"
+	// (JWT_ALGORITHM).
+	Algorithm string
+	// Secret is the HMAC key of HS256 access tokens and the source the
+	// refresh key is derived from when RefreshSecret is empty. Always
+	// required, at least 32 bytes (SECRET_KEY).
+	Secret []byte
+	// PreviousSecrets are older values of Secret, accepted for verification
+	// only, each at least 32 bytes (SECRET_KEY_PREVIOUS).
+	PreviousSecrets [][]byte
+	// RefreshSecret is the HMAC key of refresh tokens, at least 32 bytes and
+	// different from Secret and PreviousSecrets (REFRESH_SECRET_KEY). Empty
+	// means HKDF-SHA256(Secret, info "authsvc refresh-token key v1"), 32 bytes.
+	RefreshSecret []byte
+	// PrivateKey signs access tokens for RS256 (*rsa.PrivateKey, at least
+	// 2048 bits), ES256 (*ecdsa.PrivateKey on P-256) and EdDSA
+	// (ed25519.PrivateKey). It must be nil for HS256 (JWT_PRIVATE_KEY_FILE).
+	PrivateKey crypto.Signer
+	// PreviousPublicKeys are older public keys of the same type as
+	// PrivateKey (RSA of at least 2048 bits, ECDSA on P-256, Ed25519),
+	// published in the JWKS and accepted for verification
+	// (JWT_PREVIOUS_PUBLIC_KEY_FILES). They must be empty for HS256. A key
+	// equal to the current one is published once.
+	PreviousPublicKeys []crypto.PublicKey
+	// Issuer is the iss of every token (JWT_ISSUER).
+	Issuer string
+	// Audience is the aud of access tokens; it must not be empty
+	// (JWT_AUDIENCE).
+	Audience []string
+	// Leeway is the clock skew allowed when checking exp, nbf and iat
+	// (CLOCK_SKEW). It must not be negative.
+	Leeway time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand is the source of token ids; nil means crypto/rand.Reader. It must
+	// be safe for concurrent use.
+	Rand io.Reader
+}
+
+// String returns a description of c without any key material, so that a
+// stray %v cannot leak secrets.
+func (c Config) String() string {
+	return fmt.Sprintf("issuer.Config{Algorithm: %q, Issuer: %q, Audience: %q, Leeway: %s, secrets: [REDACTED]}",
+		c.Algorithm, c.Issuer, c.Audience, c.Leeway)
+}
+
+// GoString is like String, for %#v.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue implements slog.LogValuer without any key material.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("algorithm", c.Algorithm),
+		slog.String("issuer", c.Issuer),
+		slog.Any("audience", c.Audience),
+		slog.Duration("leeway", c.Leeway),
+	)
+}
+
+// Issuer signs and verifies authsvc's access and refresh tokens and publishes
+// the JWKS. Create it with New; it is safe for concurrent use.
+type Issuer struct {
+	alg      string
+	issuer   string
+	audience audience
+	now      func() time.Time
+	rand     io.Reader
+	access   *kind
+	refresh  *kind
+	jwks     []byte
+}
+
+// String describes i without any key material.
+func (i *Issuer) String() string {
+	return fmt.Sprintf("issuer.Issuer{Algorithm: %q, Issuer: %q, keys: [REDACTED]}", i.alg, i.issuer)
+}
+
+// GoString is like String, for %#v.
+func (i *Issuer) GoString() string { return i.String() }
+
+// LogValue implements slog.LogValuer without any key material.
+func (i *Issuer) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("algorithm", i.alg), slog.String("issuer", i.issuer))
+}
+
+// New checks cfg and builds an Issuer. It reports every problem it finds at
+// once (joined with errors.Join), naming the field and its environment
+// variable; messages never contain key material.
+func New(cfg Config) (*Issuer, error) {
+	var problems []error
+	bad := func(format string, args ...any) {
+		problems = append(problems, fmt.Errorf(format, args...))
+	}
+
+	// HMAC keys.
+	if len(cfg.Secret) < minSecretLen {
+		bad("Secret (SECRET_KEY) must be at least %d bytes", minSecretLen)
+	}
+	for n, s := range cfg.PreviousSecrets {
+		if len(s) < minSecretLen {
+			bad("PreviousSecrets[%d] (SECRET_KEY_PREVIOUS) must be at least %d bytes", n, minSecretLen)
+		}
+	}
+	if len(cfg.RefreshSecret) > 0 {
+		if len(cfg.RefreshSecret) < minSecretLen {
+			bad("RefreshSecret (REFRESH_SECRET_KEY) must be at least %d bytes", minSecretLen)
+		}
+		if hmac.Equal(cfg.RefreshSecret, cfg.Secret) {
+			bad("RefreshSecret (REFRESH_SECRET_KEY) must differ from Secret (SECRET_KEY)")
+		}
+		for n, s := range cfg.PreviousSecrets {
+			if hmac.Equal(cfg.RefreshSecret, s) {
+				bad("RefreshSecret (REFRESH_SECRET_KEY) must differ from PreviousSecrets[%d] (SECRET_KEY_PREVIOUS)", n)
+			}
+		}
+	}
+
+	// Claims and clock.
+	if cfg.Issuer == "" {
+		bad("Issuer (JWT_ISSUER) is required")
+	}
+	if len(cfg.Audience) == 0 {
+		bad("Audience (JWT_AUDIENCE) is required")
+	}
+	for n, a := range cfg.Audience {
+		if a == "" {
+			bad("Audience[%d] (JWT_AUDIENCE) is empty", n)
+		}
+	}
+	if cfg.Leeway < 0 {
+		bad("Leeway (CLOCK_SKEW) must not be negative")
+	}
+
+	// Access-token keys.
+	var (
+		method   jwt.SigningMethod
+		signKey  any
+		pubKeys  []verifyKey
+		jwksKeys []jwk
+	)
+	switch cfg.Algorithm {
+	case algHS256:
+		method = jwt.SigningMethodHS256
+		if cfg.PrivateKey != nil {
+			bad("PrivateKey (JWT_PRIVATE_KEY_FILE) must not be set for HS256")
+		}
+		if len(cfg.PreviousPublicKeys) > 0 {
+			bad("PreviousPublicKeys (JWT_PREVIOUS_PUBLIC_KEY_FILES) must not be set for HS256")
+		}
+	case algRS256, algES256, algEdDSA:
+		method = jwt.GetSigningMethod(cfg.Algorithm)
+		if cfg.PrivateKey == nil {
+			bad("PrivateKey (JWT_PRIVATE_KEY_FILE) is required for %s", cfg.Algorithm)
+			break
+		}
+		key, pub, err := signingKey(cfg.Algorithm, cfg.PrivateKey)
+		if err != nil {
+			bad("PrivateKey (JWT_PRIVATE_KEY_FILE): %w", err)
+			break
+		}
+		signKey = key
+		k, err := newJWK(cfg.Algorithm, pub)
+		if err != nil {
+			bad("PrivateKey (JWT_PRIVATE_KEY_FILE): %w", err)
+			break
+		}
+		pubKeys = append(pubKeys, verifyKey{kid: k.Kid, key: pub})
+		jwksKeys = append(jwksKeys, k)
+	default:
+		bad("Algorithm (JWT_ALGORITHM) must be one of HS256, RS256, ES256, EdDSA")
+	}
+	if method != nil && cfg.Algorithm != algHS256 {
+		for n, p := range cfg.PreviousPublicKeys {
+			pub, err := verificationKey(cfg.Algorithm, p)
+			if err == nil {
+				var k jwk
+				if k, err = newJWK(cfg.Algorithm, pub); err == nil {
+					if !slices.ContainsFunc(pubKeys, func(v verifyKey) bool { return v.kid == k.Kid }) {
+						pubKeys = append(pubKeys, verifyKey{kid: k.Kid, key: pub})
+						jwksKeys = append(jwksKeys, k)
+					}
+					continue
+				}
+			}
+			bad("PreviousPublicKeys[%d] (JWT_PREVIOUS_PUBLIC_KEY_FILES): %w", n, err)
+		}
+	}
+
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("issuer: invalid configuration: %w", errors.Join(problems...))
+	}
+
+	// Everything is valid from here on; build the Issuer.
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	rnd := cfg.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	i := &Issuer{
+		alg:      cfg.Algorithm,
+		issuer:   cfg.Issuer,
+		audience: audience(slices.Clone(cfg.Audience)),
+		now:      now,
+		rand:     rnd,
+	}
+
+	// Access tokens.
+	var accessKeys []verifyKey
+	if cfg.Algorithm == algHS256 {
+		accessKeys = hmacKeys(cfg.Secret, cfg.PreviousSecrets)
+		signKey = accessKeys[0].key
+	} else {
+		accessKeys = pubKeys
+	}
+	i.access = newKind(kindConfig{
+		name:    "access",
+		typ:     typAccess,
+		method:  method,
+		signKey: signKey,
+		kid:     accessKeys[0].kid,
+		keys:    accessKeys,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{method.Alg()}),
+			jwt.WithIssuer(cfg.Issuer),
+			jwt.WithAudience(i.audience...),
+			jwt.WithExpirationRequired(),
+			jwt.WithNotBeforeRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithLeeway(cfg.Leeway),
+			jwt.WithTimeFunc(now),
+			jwt.WithStrictDecoding(),
+		),
+	})
+
+	// Refresh tokens.
+	var refreshKeys []verifyKey
+	if len(cfg.RefreshSecret) > 0 {
+		refreshKeys = hmacKeys(cfg.RefreshSecret, nil)
+	} else {
+		// Derived mode: the refresh keys derived from the previous access
+		// secrets stay valid with them.
+		derived := make([][]byte, 0, 1+len(cfg.PreviousSecrets))
+		for _, s := range append([][]byte{cfg.Secret}, cfg.PreviousSecrets...) {
+			k, err := deriveRefreshKey(s)
+			if err != nil {
+				return nil, fmt.Errorf("issuer: %w", err)
+			}
+			derived = append(derived, k)
+		}
+		refreshKeys = hmacKeys(derived[0], derived[1:])
+	}
+	i.refresh = newKind(kindConfig{
+		name:    "refresh",
+		typ:     typRefresh,
+		method:  jwt.SigningMethodHS256,
+		signKey: refreshKeys[0].key,
+		kid:     refreshKeys[0].kid,
+		keys:    refreshKeys,
+		parser: jwt.NewParser(
+			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+			jwt.WithIssuer(cfg.Issuer),
+			jwt.WithAudience(cfg.Issuer),
+			jwt.WithExpirationRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithLeeway(cfg.Leeway),
+			jwt.WithTimeFunc(now),
+			jwt.WithStrictDecoding(),
+		),
+	})
+
+	var err error
+	if i.jwks, err = marshalJWKS(jwksKeys); err != nil {
+		return nil, fmt.Errorf("issuer: build JWKS: %w", err)
+	}
+	return i, nil
+}
+
+// hmacKeys returns the verification keys for current followed by previous,
+// without duplicates. The keys are copies, so that later changes to the
+// caller's slices have no effect.
+func hmacKeys(current []byte, previous [][]byte) []verifyKey {
+	keys := make([]verifyKey, 0, 1+len(previous))
+	for _, k := range append([][]byte{current}, previous...) {
+		kid := hmacKID(k)
+		if !slices.ContainsFunc(keys, func(v verifyKey) bool { return v.kid == kid }) {
+			keys = append(keys, verifyKey{kid: kid, key: bytes.Clone(k)})
+		}
+	}
+	return keys
+}
+
+// signingKey checks that priv suits alg and returns it in the form
+// golang-jwt's signing method expects, with its public key.
+func signingKey(alg string, priv crypto.Signer) (key any, pub crypto.PublicKey, err error) {
+	switch alg {
+	case algRS256:
+		k, ok := priv.(*rsa.PrivateKey)
+		if !ok {
+			return nil, nil, fmt.Errorf("RS256 needs an RSA private key, got %s", keyTypeName(priv))
+		}
+		if k.N == nil || k.N.BitLen() < minRSABits {
+			return nil, nil, fmt.Errorf("RSA key must be at least %d bits", minRSABits)
+		}
+		if err := k.Validate(); err != nil {
+			return nil, nil, errors.New("RSA private key is inconsistent")
+		}
+		return k, &k.PublicKey, nil
+	case algES256:
+		k, ok := priv.(*ecdsa.PrivateKey)
+		if !ok {
+			return nil, nil, fmt.Errorf("ES256 needs an ECDSA P-256 private key, got %s", keyTypeName(priv))
+		}
+		if k.Curve != elliptic.P256() {
+			return nil, nil, errors.New("ES256 needs an ECDSA key on curve P-256")
+		}
+		return k, &k.PublicKey, nil
+	case algEdDSA:
+		var k ed25519.PrivateKey
+		switch v := priv.(type) {
+		case ed25519.PrivateKey:
+			k = v
+		case *ed25519.PrivateKey:
+			if v != nil {
+				k = *v
+			}
+		default:
+			return nil, nil, fmt.Errorf("EdDSA needs an Ed25519 private key, got %s", keyTypeName(priv))
+		}
+		if len(k) != ed25519.PrivateKeySize {
+			return nil, nil, errors.New("Ed25519 private key has the wrong size")
+		}
+		k = slices.Clone(k)
+		return k, k.Public(), nil
+	}
+	return nil, nil, errors.New("unsupported algorithm")
+}
+
+// verificationKey checks that pub suits alg and returns it in the form
+// golang-jwt's verification expects.
+func verificationKey(alg string, pub crypto.PublicKey) (crypto.PublicKey, error) {
+	switch alg {
+	case algRS256:
+		k, ok := pub.(*rsa.PublicKey)
+		if !ok || k == nil {
+			return nil, fmt.Errorf("RS256 needs an RSA public key, got %s", keyTypeName(pub))
+		}
+		if k.N == nil || k.N.BitLen() < minRSABits {
+			return nil, fmt.Errorf("RSA key must be at least %d bits", minRSABits)
+		}
+		return k, nil
+	case algES256:
+		k, ok := pub.(*ecdsa.PublicKey)
+		if !ok || k == nil {
+			return nil, fmt.Errorf("ES256 needs an ECDSA P-256 public key, got %s", keyTypeName(pub))
+		}
+		if k.Curve != elliptic.P256() {
+			return nil, errors.New("ES256 needs an ECDSA key on curve P-256")
+		}
+		return k, nil
+	case algEdDSA:
+		var k ed25519.PublicKey
+		switch v := pub.(type) {
+		case ed25519.PublicKey:
+			k = v
+		case *ed25519.PublicKey:
+			if v != nil {
+				k = *v
+			}
+		default:
+			return nil, fmt.Errorf("EdDSA needs an Ed25519 public key, got %s", keyTypeName(pub))
+		}
+		if len(k) != ed25519.PublicKeySize {
+			return nil, errors.New("Ed25519 public key has the wrong size")
+		}
+		return slices.Clone(k), nil
+	}
+	return nil, errors.New("unsupported algorithm")
+}
+
+// keyTypeName names the type of a key for error messages (never its value).
+func keyTypeName(k any) string {
+	switch v := k.(type) {
+	case nil:
+		return "no key"
+	case *rsa.PrivateKey, *rsa.PublicKey:
+		return "an RSA key"
+	case *ecdsa.PrivateKey:
+		if v.Curve != nil {
+			return "an ECDSA " + v.Curve.Params().Name + " key"
+		}
+	case *ecdsa.PublicKey:
+		if v.Curve != nil {
+			return "an ECDSA " + v.Curve.Params().Name + " key"
+		}
+	case ed25519.PrivateKey, ed25519.PublicKey, *ed25519.PrivateKey, *ed25519.PublicKey:
+		return "an Ed25519 key"
+	}
+	return fmt.Sprintf("a %T", k)
+}
+
+// Algorithm returns the algorithm that signs access tokens (Config.Algorithm).
+func (i *Issuer) Algorithm() string { return i.alg }
+
+// JWKS returns the JSON Web Key Set {"keys":[…]} of the public keys that
+// verify access tokens, current key first, then Config.PreviousPublicKeys.
+// Each key has kty, kid, use "sig", alg and its public parameters. For HS256
+// the set is {"keys":[]}. The document is computed once in New; each call
+// returns a fresh copy the caller may keep or modify.
+func (i *Issuer) JWKS() []byte { return bytes.Clone(i.jwks) }
+
+// NewID returns a new token id: 128 bits from Config.Rand, base64url without
+// padding (22 characters). It fails only when the random source fails.
+func (i *Issuer) NewID() (string, error) {
+	var b [idLen]byte
+	if _, err := io.ReadFull(i.rand, b[:]); err != nil {
+		return "", fmt.Errorf("issuer: new token id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
