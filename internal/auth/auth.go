@@ -1,0 +1,477 @@
+// Package auth holds authsvc's token rules: who may log in, what scope they
+// get, how a refresh token rotates, how reuse is detected and answered, and
+// what revocation does. It knows nothing of HTTP; the handler package turns
+// its results and errors into responses.
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/issuer"
+	"github.com/authsvc/authsvc/internal/store"
+)
+
+// Grant types of RFC 6749 that authsvc serves.
+const (
+	GrantPassword          = "password"
+	GrantClientCredentials = "client_credentials"
+	GrantRefreshToken      = "refresh_token"
+)
+
+// Config holds the token lifetimes and limits.
+type Config struct {
+	AccessTTL     time.Duration // ACCESS_TOKEN_TTL
+	RefreshTTL    time.Duration // REFRESH_TOKEN_TTL
+	SessionMaxTTL time.Duration // SESSION_MAX_TTL, counted from the login
+	ReuseGrace    time.Duration // REFRESH_REUSE_GRACE, 0 = off
+	// ClockSkew is the verification leeway (CLOCK_SKEW): a revoked access
+	// token stays denylisted that long past its exp, since verifiers still
+	// accept it until then.
+	ClockSkew time.Duration
+	// LoginFailuresMax failed attempts per (name, address) within
+	// LoginFailuresWindow lock that pair out; 0 disables the limit.
+	LoginFailuresMax    int
+	LoginFailuresWindow time.Duration
+}
+
+// Service applies the token rules. It is safe for concurrent use.
+type Service struct {
+	cfg    Config
+	iss    *issuer.Issuer
+	store  store.Store
+	creds  *credential.Set
+	now    func() time.Time
+	log    *slog.Logger
+	events func(Event)
+}
+
+// Deps are the parts a Service is built from.
+type Deps struct {
+	Issuer      *issuer.Issuer
+	Store       store.Store
+	Credentials *credential.Set
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Log receives audit events; nil discards them.
+	Log *slog.Logger
+	// OnEvent, when set, is called with every audit event (metrics count them).
+	OnEvent func(Event)
+}
+
+// New returns a Service.
+func New(cfg Config, d Deps) *Service {
+	s := &Service{cfg: cfg, iss: d.Issuer, store: d.Store, creds: d.Credentials,
+		now: d.Now, log: d.Log, events: d.OnEvent}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s
+}
+
+// ClientAuth is the client authentication a request presented (RFC 6749
+// §2.3.1), by HTTP Basic or in the body.
+type ClientAuth struct {
+	ID     string
+	Secret string
+}
+
+// Meta describes where a request came from, for limits and audit.
+type Meta struct {
+	// Addr is the client address (after trusted-proxy resolution).
+	Addr string
+	// RequestID correlates audit events with the request log line.
+	RequestID string
+}
+
+// TokenSet is what a successful grant returns (RFC 6749 §5.1).
+type TokenSet struct {
+	AccessToken      string
+	ExpiresIn        time.Duration
+	RefreshToken     string // empty for client_credentials
+	RefreshExpiresIn time.Duration
+	Scope            string
+}
+
+// PasswordRequest is a resource owner password credentials grant (RFC 6749 §4.3).
+type PasswordRequest struct {
+	Username string
+	Password string
+	Scope    string
+	Client   *ClientAuth // optional
+}
+
+// Password authenticates a user and starts a new session.
+func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*TokenSet, error) {
+	var client *credential.Client
+	allowed := []string(nil)
+	if req.Client != nil {
+		c, err := s.authenticateClient(ctx, *req.Client, m)
+		if err != nil {
+			return nil, err
+		}
+		if !c.Allows(GrantPassword) {
+			return nil, newError(UnauthorizedClient, "the client may not use the password grant")
+		}
+		client = &c
+	}
+	if err := s.checkLockout(ctx, "u", req.Username, m); err != nil {
+		return nil, err
+	}
+	user, ok := s.creds.AuthenticateUser(req.Username, []byte(req.Password))
+	if !ok {
+		s.addFailure(ctx, "u", req.Username, m)
+		s.emit(Event{Name: EventLoginFailed, Subject: req.Username, Client: clientID(client), Addr: m.Addr, RequestID: m.RequestID})
+		return nil, newError(InvalidGrant, errBadCredentials)
+	}
+	allowed = user.Scopes
+	if client != nil {
+		allowed = intersect(user.Scopes, client.Scopes)
+	}
+	scope, err := grantScope(req.Scope, allowed)
+	if err != nil {
+		return nil, err
+	}
+
+	now := s.now()
+	sess := store.Session{
+		Subject:      user.Username,
+		ClientID:     clientID(client),
+		Scope:        scope,
+		AuthTime:     now,
+		MaxExpiresAt: now.Add(s.cfg.SessionMaxTTL),
+	}
+	if sess.ID, err = s.iss.NewID(); err != nil {
+		return nil, internal(err)
+	}
+	first, err := s.nextToken(sess, scope, now)
+	if err != nil {
+		return nil, err
+	}
+	set, err := s.mint(sess, first, now)
+	if err != nil {
+		return nil, err
+	}
+	// The tokens are handed out only once their record is stored.
+	if err := s.store.CreateSession(ctx, sess, first); err != nil {
+		return nil, storeError(err)
+	}
+	s.emit(Event{Name: EventLogin, Grant: GrantPassword, Subject: sess.Subject, Client: sess.ClientID, Addr: m.Addr, RequestID: m.RequestID})
+	return set, nil
+}
+
+// ClientCredentials issues an access token to an authenticated client (RFC
+// 6749 §4.4). No refresh token is issued.
+func (s *Service) ClientCredentials(ctx context.Context, ca *ClientAuth, scopeParam string, m Meta) (*TokenSet, error) {
+	if ca == nil {
+		return nil, newError(InvalidClient, "client authentication is required")
+	}
+	c, err := s.authenticateClient(ctx, *ca, m)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Allows(GrantClientCredentials) {
+		return nil, newError(UnauthorizedClient, "the client may not use the client_credentials grant")
+	}
+	scope, err := grantScope(scopeParam, c.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	jti, err := s.iss.NewID()
+	if err != nil {
+		return nil, internal(err)
+	}
+	at, err := s.iss.SignAccess(issuer.AccessClaims{
+		ID: jti, Subject: c.ClientID, ClientID: c.ClientID, Scope: scope,
+		IssuedAt: now, ExpiresAt: now.Add(s.cfg.AccessTTL),
+	})
+	if err != nil {
+		return nil, internal(err)
+	}
+	s.emit(Event{Name: EventLogin, Grant: GrantClientCredentials, Subject: c.ClientID, Client: c.ClientID, Addr: m.Addr, RequestID: m.RequestID})
+	return &TokenSet{AccessToken: at, ExpiresIn: s.cfg.AccessTTL, Scope: scope}, nil
+}
+
+// RefreshRequest is a refresh token grant (RFC 6749 §6).
+type RefreshRequest struct {
+	RefreshToken string
+	Scope        string
+	Client       *ClientAuth // required when the token is bound to a client
+}
+
+// Refresh rotates a refresh token (RFC 9700 §4.14.2): the presented token is
+// used up, a successor in the same session is returned. Presenting a token
+// that was already rotated away revokes the whole session, except the
+// immediately previous token inside the ReuseGrace window, which gets the
+// very same successor again.
+func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*TokenSet, error) {
+	var client *credential.Client
+	if req.Client != nil {
+		c, err := s.authenticateClient(ctx, *req.Client, m)
+		if err != nil {
+			return nil, err
+		}
+		if !c.Allows(GrantRefreshToken) {
+			return nil, newError(UnauthorizedClient, "the client may not use the refresh_token grant")
+		}
+		client = &c
+	}
+	rc, err := s.iss.VerifyRefresh(req.RefreshToken)
+	if err != nil {
+		return nil, &Error{Code: InvalidGrant, Description: errBadRefresh, Err: err}
+	}
+	if rc.ClientID != "" && client == nil {
+		return nil, newError(InvalidClient, "this refresh token requires client authentication")
+	}
+	if rc.ClientID != clientID(client) {
+		return nil, newError(InvalidGrant, "refresh token was issued to another client")
+	}
+	accessScope := rc.Scope
+	if req.Scope != "" {
+		if accessScope, err = grantScope(req.Scope, strings.Fields(rc.Scope)); err != nil {
+			return nil, err
+		}
+	}
+
+	now := s.now()
+	sess := store.Session{
+		ID: rc.SessionID, Subject: rc.Subject, ClientID: rc.ClientID, Scope: rc.Scope,
+		AuthTime: rc.AuthTime, MaxExpiresAt: rc.AuthTime.Add(s.cfg.SessionMaxTTL),
+	}
+	if !now.Before(sess.MaxExpiresAt) {
+		return nil, newError(InvalidGrant, "the session has reached its maximum lifetime")
+	}
+	next, err := s.nextToken(sess, accessScope, now)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.store.Rotate(ctx, store.RotateRequest{
+		SessionID: rc.SessionID, Presented: rc.ID, Next: next, Now: now, Grace: s.cfg.ReuseGrace,
+	})
+	switch {
+	case errors.Is(err, store.ErrReused):
+		s.emit(Event{Name: EventReuseDetected, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID})
+		return nil, &Error{Code: InvalidGrant, Description: "refresh token was already used; the session is revoked", Err: err}
+	case errors.Is(err, store.ErrNotFound):
+		return nil, &Error{Code: InvalidGrant, Description: errBadRefresh, Err: err}
+	case err != nil:
+		return nil, storeError(err)
+	}
+	// On a retry inside the grace window res.Current is the successor of the
+	// earlier rotation: minting it again yields the identical refresh token
+	// (HS256 is deterministic) and an access token with the same claims.
+	set, err := s.mint(sess, res.Current, now)
+	if err != nil {
+		return nil, err
+	}
+	name := EventRefresh
+	if res.Retried {
+		name = EventRefreshRetry
+	}
+	s.emit(Event{Name: name, Grant: GrantRefreshToken, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID})
+	return set, nil
+}
+
+// RevokeRequest is a token revocation request (RFC 7009).
+type RevokeRequest struct {
+	Token         string
+	TokenTypeHint string
+	Client        *ClientAuth // optional; required for tokens bound to a client
+}
+
+// Revoke ends the session of a refresh token, or denylists an access token
+// until it expires. A token that does not verify is ignored (RFC 7009 §2.2):
+// the call succeeds and changes nothing.
+func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
+	var client *credential.Client
+	if req.Client != nil {
+		c, err := s.authenticateClient(ctx, *req.Client, m)
+		if err != nil {
+			return err
+		}
+		client = &c
+	}
+	tryRefresh := func() (bool, error) {
+		rc, err := s.iss.VerifyRefresh(req.Token)
+		if err != nil {
+			return false, nil
+		}
+		if err := checkBinding(rc.ClientID, client); err != nil {
+			return true, err
+		}
+		if err := s.store.RevokeSession(ctx, rc.SessionID); err != nil {
+			return true, storeError(err)
+		}
+		s.emit(Event{Name: EventRevoke, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID, TokenType: "refresh_token"})
+		return true, nil
+	}
+	tryAccess := func() (bool, error) {
+		ac, err := s.iss.VerifyAccess(req.Token)
+		if err != nil {
+			return false, nil
+		}
+		if err := checkBinding(ac.ClientID, client); err != nil {
+			return true, err
+		}
+		if err := s.store.DenyAccessToken(ctx, ac.ID, ac.ExpiresAt.Add(s.cfg.ClockSkew)); err != nil {
+			return true, storeError(err)
+		}
+		s.emit(Event{Name: EventRevoke, Subject: ac.Subject, Client: ac.ClientID, Addr: m.Addr, RequestID: m.RequestID, TokenType: "access_token"})
+		return true, nil
+	}
+	order := []func() (bool, error){tryRefresh, tryAccess}
+	if req.TokenTypeHint == "access_token" {
+		order[0], order[1] = order[1], order[0]
+	}
+	for _, try := range order {
+		if done, err := try(); done {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkBinding enforces that a token issued to a client is only acted on
+// with that client's authentication.
+func checkBinding(tokenClient string, client *credential.Client) error {
+	if tokenClient != "" && tokenClient != clientID(client) {
+		return newError(InvalidClient, "the token was issued to another client")
+	}
+	return nil
+}
+
+// AuthenticateClient checks a client's credentials, counting failures
+// against the brute-force limit.
+func (s *Service) AuthenticateClient(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
+	return s.authenticateClient(ctx, ca, m)
+}
+
+func (s *Service) authenticateClient(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
+	if err := s.checkLockout(ctx, "c", ca.ID, m); err != nil {
+		return credential.Client{}, err
+	}
+	c, ok := s.creds.AuthenticateClient(ca.ID, []byte(ca.Secret))
+	if !ok {
+		s.addFailure(ctx, "c", ca.ID, m)
+		s.emit(Event{Name: EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
+		return credential.Client{}, newError(InvalidClient, errBadClient)
+	}
+	return c, nil
+}
+
+// Ready reports whether the store answers.
+func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// nextToken prepares the claims of a new refresh token and its access token.
+// The refresh token lives REFRESH_TOKEN_TTL, but never past the session's
+// absolute limit.
+func (s *Service) nextToken(sess store.Session, accessScope string, now time.Time) (store.Token, error) {
+	rid, err := s.iss.NewID()
+	if err != nil {
+		return store.Token{}, internal(err)
+	}
+	aid, err := s.iss.NewID()
+	if err != nil {
+		return store.Token{}, internal(err)
+	}
+	exp := now.Add(s.cfg.RefreshTTL)
+	if exp.After(sess.MaxExpiresAt) {
+		exp = sess.MaxExpiresAt
+	}
+	// JWT times have one-second resolution; the stored claims must mint the
+	// same token again, so they are truncated the same way.
+	now = now.Truncate(time.Second)
+	return store.Token{
+		ID: rid, IssuedAt: now, ExpiresAt: exp.Truncate(time.Second),
+		AccessID: aid, AccessIssuedAt: now, AccessExpiresAt: now.Add(s.cfg.AccessTTL), AccessScope: accessScope,
+	}, nil
+}
+
+// mint signs the access and refresh tokens described by t.
+func (s *Service) mint(sess store.Session, t store.Token, now time.Time) (*TokenSet, error) {
+	at, err := s.iss.SignAccess(issuer.AccessClaims{
+		ID: t.AccessID, Subject: sess.Subject, ClientID: sess.ClientID, Scope: t.AccessScope,
+		IssuedAt: t.AccessIssuedAt, ExpiresAt: t.AccessExpiresAt,
+	})
+	if err != nil {
+		return nil, internal(err)
+	}
+	rt, err := s.iss.SignRefresh(issuer.RefreshClaims{
+		ID: t.ID, SessionID: sess.ID, Subject: sess.Subject, ClientID: sess.ClientID, Scope: sess.Scope,
+		AuthTime: sess.AuthTime, IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt,
+	})
+	if err != nil {
+		return nil, internal(err)
+	}
+	return &TokenSet{
+		AccessToken:      at,
+		ExpiresIn:        positive(t.AccessExpiresAt.Sub(now)),
+		RefreshToken:     rt,
+		RefreshExpiresIn: positive(t.ExpiresAt.Sub(now)),
+		Scope:            t.AccessScope,
+	}, nil
+}
+
+func positive(d time.Duration) time.Duration {
+	if d < 0 {
+		return 0
+	}
+	return d.Round(time.Second)
+}
+
+// checkLockout refuses a name that failed too often from this address,
+// before any hash is computed, so the hash cost cannot be used to burn CPU.
+func (s *Service) checkLockout(ctx context.Context, kind, name string, m Meta) error {
+	if s.cfg.LoginFailuresMax <= 0 {
+		return nil
+	}
+	n, reset, err := s.store.Failures(ctx, failureKey(kind, name, m.Addr))
+	if err != nil {
+		return storeError(err)
+	}
+	if n >= int64(s.cfg.LoginFailuresMax) {
+		s.emit(Event{Name: EventRateLimited, Subject: name, Addr: m.Addr, RequestID: m.RequestID, Reason: "login_failures"})
+		return &Error{Code: TooManyRequests, Description: "too many failed attempts; try again later", RetryAfter: reset}
+	}
+	return nil
+}
+
+// addFailure counts a failed attempt. A store error here is not fatal to the
+// request (the attempt already failed); it is logged.
+func (s *Service) addFailure(ctx context.Context, kind, name string, m Meta) {
+	if s.cfg.LoginFailuresMax <= 0 {
+		return
+	}
+	if _, _, err := s.store.AddFailure(ctx, failureKey(kind, name, m.Addr), s.cfg.LoginFailuresWindow); err != nil {
+		s.log.WarnContext(ctx, "count login failure", "error", err.Error(), "request_id", m.RequestID)
+	}
+}
+
+// failureKey names a (user or client, address) pair. The name is
+// length-prefixed so that no two pairs share a key.
+func failureKey(kind, name, addr string) string {
+	return kind + ":" + strconv.Itoa(len(name)) + ":" + name + "|" + addr
+}
+
+func storeError(err error) error {
+	if errors.Is(err, store.ErrUnavailable) {
+		return unavailable(err)
+	}
+	return internal(err)
+}
+
+func clientID(c *credential.Client) string {
+	if c == nil {
+		return ""
+	}
+	return c.ClientID
+}

@@ -1,0 +1,64 @@
+package auth
+
+import "strings"
+
+// parseScope splits a space-separated scope parameter (RFC 6749 §3.3) into
+// its tokens, dropping repeats and keeping the first-seen order. ok is false
+// when a token holds a character RFC 6749 does not allow.
+func parseScope(s string) (tokens []string, ok bool) {
+	for _, tok := range strings.Split(s, " ") {
+		if tok == "" {
+			continue
+		}
+		for i := 0; i < len(tok); i++ {
+			c := tok[i]
+			// scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+			if c < 0x21 || c == 0x22 || c == 0x5C || c > 0x7E {
+				return nil, false
+			}
+		}
+		if !contains(tokens, tok) {
+			tokens = append(tokens, tok)
+		}
+	}
+	return tokens, true
+}
+
+// grantScope applies the contract's rule: granted = requested ∩ allowed;
+// anything requested but not allowed is an invalid_scope error; nothing
+// requested grants everything allowed.
+func grantScope(requested string, allowed []string) (string, error) {
+	req, ok := parseScope(requested)
+	if !ok {
+		return "", newError(InvalidScope, "scope is malformed")
+	}
+	if len(req) == 0 {
+		return strings.Join(allowed, " "), nil
+	}
+	for _, s := range req {
+		if !contains(allowed, s) {
+			return "", newError(InvalidScope, "requested scope is not allowed")
+		}
+	}
+	return strings.Join(req, " "), nil
+}
+
+// intersect returns the members of a that are also in b, in a's order.
+func intersect(a, b []string) []string {
+	out := make([]string, 0, len(a))
+	for _, s := range a {
+		if contains(b, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
