@@ -1,0 +1,37 @@
+package handler
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/authsvc/authsvc/internal/auth"
+)
+
+// refreshHandler serves POST /refresh, which behaves exactly like the
+// refresh_token grant of POST /token.
+func refreshHandler(svc *auth.Service) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := parseBody(c)
+		if err != nil {
+			return err
+		}
+		ca, err := clientAuth(c, p)
+		if err != nil {
+			return err
+		}
+		return refresh(c, svc, p, ca)
+	}
+}
+
+func refresh(c echo.Context, svc *auth.Service, p params, ca *auth.ClientAuth) error {
+	rt, err := required(p, "refresh_token")
+	if err != nil {
+		return err
+	}
+	set, err := svc.Refresh(c.Request().Context(), auth.RefreshRequest{
+		RefreshToken: rt, Scope: p.get("scope"), Client: ca,
+	}, meta(c))
+	if err != nil {
+		return err
+	}
+	return writeTokens(c, set)
+}

@@ -1,0 +1,219 @@
+package handler
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/authsvc/authsvc/internal/auth"
+)
+
+// MaxBodyBytes is the largest request body accepted (contract §1); a larger
+// one gets 413.
+const MaxBodyBytes = 64 << 10
+
+// maxValueBytes bounds every single parameter. No legitimate username,
+// password, secret, scope or token comes near it; a larger one is refused
+// before any hash is computed or any token parsed.
+const maxValueBytes = 8 << 10
+
+// params are the parameters of a POST body, each given at most once.
+type params map[string]string
+
+func (p params) get(name string) string { return p[name] }
+
+// has reports whether name was present, even with an empty value.
+func (p params) has(name string) bool { _, ok := p[name]; return ok }
+
+var (
+	errTooLarge        = echo.NewHTTPError(http.StatusRequestEntityTooLarge, "request body too large")
+	errBadContentType  = &auth.Error{Code: auth.InvalidRequest, Description: "content type must be application/x-www-form-urlencoded or application/json"}
+	errQueryParameters = auth.ErrorF(auth.InvalidRequest, "parameters must be sent in the request body, not the URL")
+)
+
+// parseBody reads a POST body strictly (contract §1, RFC 6749 §3.2): no query
+// parameters, a form or a JSON object of strings, every parameter at most
+// once, UTF-8 only, within MaxBodyBytes. Echo's Bind is not used: it merges the
+// query string and accepts XML.
+func parseBody(c echo.Context) (params, error) {
+	r := c.Request()
+	if r.URL.RawQuery != "" {
+		return nil, errQueryParameters
+	}
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
+	if err != nil {
+		return nil, errUnsupportedMedia(errBadContentType)
+	}
+	if r.ContentLength > MaxBodyBytes {
+		return nil, errTooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return nil, auth.ErrorF(auth.InvalidRequest, "the request body could not be read")
+	}
+	if len(body) > MaxBodyBytes {
+		return nil, errTooLarge
+	}
+	if !utf8.Valid(body) {
+		return nil, auth.ErrorF(auth.InvalidRequest, "the request body is not valid UTF-8")
+	}
+	var p params
+	switch mediaType {
+	case echo.MIMEApplicationForm:
+		p, err = parseForm(body)
+	case echo.MIMEApplicationJSON:
+		p, err = parseJSON(body)
+	default:
+		return nil, errUnsupportedMedia(errBadContentType)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range p {
+		if len(v) > maxValueBytes {
+			return nil, auth.ErrorF(auth.InvalidRequest, "a parameter is too long")
+		}
+	}
+	return p, nil
+}
+
+// unsupportedMedia marks an invalid_request that must be sent as 415.
+type unsupportedMedia struct{ e *auth.Error }
+
+func (u unsupportedMedia) Error() string { return u.e.Error() }
+func (u unsupportedMedia) Unwrap() error { return u.e }
+
+func errUnsupportedMedia(e *auth.Error) error { return unsupportedMedia{e} }
+
+func parseForm(body []byte) (params, error) {
+	values, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, auth.ErrorF(auth.InvalidRequest, "the form body is malformed")
+	}
+	p := make(params, len(values))
+	for k, v := range values {
+		if len(v) != 1 {
+			return nil, auth.ErrorF(auth.InvalidRequest, "parameter "+safeName(k)+" is repeated")
+		}
+		if !utf8.ValidString(k) || !utf8.ValidString(v[0]) {
+			return nil, auth.ErrorF(auth.InvalidRequest, "the form body is not valid UTF-8")
+		}
+		p[k] = v[0]
+	}
+	return p, nil
+}
+
+// parseJSON accepts one JSON object whose values are all strings, with no
+// key given twice and nothing after the object.
+func parseJSON(body []byte) (params, error) {
+	bad := auth.ErrorF(auth.InvalidRequest, "the JSON body must be one object of string values")
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, bad
+	}
+	p := make(params, 4)
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return nil, bad
+		}
+		key, _ := kt.(string)
+		vt, err := dec.Token()
+		if err != nil {
+			return nil, bad
+		}
+		val, ok := vt.(string)
+		if !ok {
+			return nil, auth.ErrorF(auth.InvalidRequest, "parameter "+safeName(key)+" must be a string")
+		}
+		if _, dup := p[key]; dup {
+			return nil, auth.ErrorF(auth.InvalidRequest, "parameter "+safeName(key)+" is repeated")
+		}
+		p[key] = val
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil, bad
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, bad
+	}
+	return p, nil
+}
+
+// knownParams are the parameter names that may be echoed in an error
+// description; any other name is not repeated back to the client.
+var knownParams = map[string]bool{
+	"grant_type": true, "username": true, "password": true, "scope": true,
+	"refresh_token": true, "client_id": true, "client_secret": true,
+	"token": true, "token_type_hint": true,
+}
+
+func safeName(k string) string {
+	if knownParams[k] {
+		return k
+	}
+	return "(unknown)"
+}
+
+// clientAuth extracts client authentication (RFC 6749 §2.3.1): HTTP Basic
+// with form-encoded id and secret, or client_id and client_secret in the
+// body. Both at once is an error. It returns nil when neither was given.
+func clientAuth(c echo.Context, p params) (*auth.ClientAuth, error) {
+	h := c.Request().Header.Get(echo.HeaderAuthorization)
+	inBody := p.has("client_id") || p.has("client_secret")
+	if h == "" {
+		if !inBody {
+			return nil, nil
+		}
+		return &auth.ClientAuth{ID: p.get("client_id"), Secret: p.get("client_secret")}, nil
+	}
+	if inBody {
+		return nil, auth.ErrorF(auth.InvalidRequest, "client credentials must be sent either in the Authorization header or in the body, not both")
+	}
+	const prefix = "basic "
+	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return nil, &auth.Error{Code: auth.InvalidClient, Description: "unsupported authorization scheme"}
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(h[len(prefix):]))
+	if err != nil {
+		return nil, &auth.Error{Code: auth.InvalidClient, Description: "malformed basic authorization"}
+	}
+	id, secret, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return nil, &auth.Error{Code: auth.InvalidClient, Description: "malformed basic authorization"}
+	}
+	if id, err = url.QueryUnescape(id); err != nil {
+		return nil, &auth.Error{Code: auth.InvalidClient, Description: "malformed basic authorization"}
+	}
+	if secret, err = url.QueryUnescape(secret); err != nil {
+		return nil, &auth.Error{Code: auth.InvalidClient, Description: "malformed basic authorization"}
+	}
+	if len(id) > maxValueBytes || len(secret) > maxValueBytes || !utf8.ValidString(id) || !utf8.ValidString(secret) {
+		return nil, &auth.Error{Code: auth.InvalidClient, Description: "malformed basic authorization"}
+	}
+	return &auth.ClientAuth{ID: id, Secret: secret}, nil
+}
+
+// meta describes the request for limits and audit.
+func meta(c echo.Context) auth.Meta {
+	return auth.Meta{Addr: c.RealIP(), RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}
+}
+
+// required returns the named parameter, or an invalid_request error when it is
+// missing or empty.
+func required(p params, name string) (string, error) {
+	v := p.get(name)
+	if v == "" {
+		return "", auth.ErrorF(auth.InvalidRequest, "missing parameter "+name)
+	}
+	return v, nil
+}

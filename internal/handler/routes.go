@@ -1,0 +1,68 @@
+// Package handler is authsvc's HTTP surface (Echo v4): request parsing,
+// client authentication extraction, and the one mapping of protocol errors to
+// HTTP responses. The token rules themselves live in package auth.
+package handler
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/authsvc/authsvc/internal/auth"
+)
+
+// Deps are the parts the HTTP handler is built from.
+type Deps struct {
+	// Auth applies the token rules.
+	Auth *auth.Service
+	// JWKS is the precomputed JSON Web Key Set document.
+	JWKS []byte
+	// Log receives the request log and server errors; nil discards them.
+	Log *slog.Logger
+	// IPExtractor resolves the client address; nil means the peer address.
+	IPExtractor echo.IPExtractor
+	// Ready reports whether the store answers, for /readyz.
+	Ready func(context.Context) error
+}
+
+// New returns the HTTP handler with every route of the contract.
+func New(d Deps) *echo.Echo {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.Debug = false
+	e.HTTPErrorHandler = errorHandler(d.Log)
+	e.IPExtractor = d.IPExtractor
+	if e.IPExtractor == nil {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
+	e.Use(requestID(), accessLog(d.Log), securityHeaders)
+
+	e.POST("/token", tokenHandler(d.Auth))
+	e.POST("/refresh", refreshHandler(d.Auth))
+	e.POST("/revoke", revokeHandler(d.Auth))
+	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS))
+	e.GET("/healthz", healthzHandler())
+	e.GET("/readyz", readyzHandler(d.Ready))
+	return e
+}
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		if c.Request().Method == http.MethodPost {
+			h.Set(echo.HeaderCacheControl, "no-store")
+			h.Set("Pragma", "no-cache")
+		}
+		return next(c)
+	}
+}
