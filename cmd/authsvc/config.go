@@ -1,0 +1,355 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// Secret is a configuration value that must never be printed: its String,
+// GoString and LogValue are redactions, so a stray %v or slog call cannot
+// leak it.
+type Secret string
+
+// String returns a redaction.
+func (s Secret) String() string { return redact(s) }
+
+// GoString returns a redaction.
+func (s Secret) GoString() string { return redact(s) }
+
+// MarshalText returns a redaction, so JSON encoders cannot leak it either.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(redact(s)), nil }
+
+// Reveal returns the secret itself, for the one place that needs it.
+func (s Secret) Reveal() string { return string(s) }
+
+func redact(s Secret) string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// SecretList is a comma-separated list of secrets.
+type SecretList []Secret
+
+// Decode implements envconfig.Decoder.
+func (l *SecretList) Decode(v string) error {
+	*l = nil
+	for _, s := range splitList(v) {
+		*l = append(*l, Secret(s))
+	}
+	return nil
+}
+
+// List is a comma-separated list; blanks around items are trimmed and empty
+// items dropped.
+type List []string
+
+// Decode implements envconfig.Decoder.
+func (l *List) Decode(v string) error { *l = splitList(v); return nil }
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Parsed is a value parsed from the environment. It never fails while
+// envconfig runs: the error is kept, so Validate can report every problem at
+// once instead of only the first.
+type Parsed[T any] struct {
+	V   T
+	Err error
+}
+
+// Duration is a Go duration from the environment.
+type Duration struct{ Parsed[time.Duration] }
+
+// Decode implements envconfig.Decoder.
+func (d *Duration) Decode(v string) error {
+	d.V, d.Err = time.ParseDuration(strings.TrimSpace(v))
+	if d.Err != nil {
+		d.Err = errors.New("is not a Go duration such as 15m or 168h")
+	}
+	return nil
+}
+
+// Int is an integer from the environment.
+type Int struct{ Parsed[int] }
+
+// Decode implements envconfig.Decoder.
+func (n *Int) Decode(v string) error {
+	n.V, n.Err = strconv.Atoi(strings.TrimSpace(v))
+	if n.Err != nil {
+		n.Err = errors.New("is not a whole number")
+	}
+	return nil
+}
+
+// Float is a number from the environment.
+type Float struct{ Parsed[float64] }
+
+// Decode implements envconfig.Decoder.
+func (f *Float) Decode(v string) error {
+	f.V, f.Err = strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if f.Err != nil {
+		f.Err = errors.New("is not a number")
+	}
+	return nil
+}
+
+// Bool is a boolean from the environment.
+type Bool struct{ Parsed[bool] }
+
+// Decode implements envconfig.Decoder.
+func (b *Bool) Decode(v string) error {
+	b.V, b.Err = strconv.ParseBool(strings.TrimSpace(v))
+	if b.Err != nil {
+		b.Err = errors.New("is not true or false")
+	}
+	return nil
+}
+
+// Config is every setting of contract §5, read from the environment.
+type Config struct {
+	SecretKey                 Secret     `envconfig:"SECRET_KEY"`
+	SecretKeyPrevious         SecretList `envconfig:"SECRET_KEY_PREVIOUS"`
+	RefreshSecretKey          Secret     `envconfig:"REFRESH_SECRET_KEY"`
+	JWTAlgorithm              string     `envconfig:"JWT_ALGORITHM" default:"HS256"`
+	JWTPrivateKeyFile         string     `envconfig:"JWT_PRIVATE_KEY_FILE"`
+	JWTPreviousPublicKeyFiles List       `envconfig:"JWT_PREVIOUS_PUBLIC_KEY_FILES"`
+	JWTIssuer                 string     `envconfig:"JWT_ISSUER"`
+	JWTAudience               List       `envconfig:"JWT_AUDIENCE"`
+	AccessTokenTTL            Duration   `envconfig:"ACCESS_TOKEN_TTL" default:"15m"`
+	RefreshTokenTTL           Duration   `envconfig:"REFRESH_TOKEN_TTL" default:"168h"`
+	SessionMaxTTL             Duration   `envconfig:"SESSION_MAX_TTL" default:"720h"`
+	RefreshReuseGrace         Duration   `envconfig:"REFRESH_REUSE_GRACE" default:"0s"`
+	ClockSkew                 Duration   `envconfig:"CLOCK_SKEW" default:"30s"`
+	LoginFailuresMax          Int        `envconfig:"LOGIN_FAILURES_MAX" default:"10"`
+	LoginFailuresWindow       Duration   `envconfig:"LOGIN_FAILURES_WINDOW" default:"15m"`
+	RateLimitPerAddress       Float      `envconfig:"RATE_LIMIT_PER_ADDRESS" default:"0"`
+	TrustedProxies            List       `envconfig:"TRUSTED_PROXIES"`
+	CredentialsFile           string     `envconfig:"CREDENTIALS_FILE"`
+	Store                     string     `envconfig:"STORE" default:"redis"`
+	RedisURL                  Secret     `envconfig:"REDIS_URL" default:"redis://127.0.0.1:6379/0"`
+	RedisClusterAddrs         List       `envconfig:"REDIS_CLUSTER_ADDRS"`
+	RedisSentinelAddrs        List       `envconfig:"REDIS_SENTINEL_ADDRS"`
+	RedisSentinelMaster       string     `envconfig:"REDIS_SENTINEL_MASTER"`
+	RedisUsername             string     `envconfig:"REDIS_USERNAME"`
+	RedisPassword             Secret     `envconfig:"REDIS_PASSWORD"`
+	RedisTLS                  Bool       `envconfig:"REDIS_TLS" default:"false"`
+	RedisKeyPrefix            string     `envconfig:"REDIS_KEY_PREFIX" default:"authsvc:"`
+	HTTPAddr                  string     `envconfig:"HTTP_ADDR" default:":8080"`
+	TLSCertFile               string     `envconfig:"TLS_CERT_FILE"`
+	TLSKeyFile                string     `envconfig:"TLS_KEY_FILE"`
+	LogLevel                  string     `envconfig:"LOG_LEVEL" default:"info"`
+	LogFormat                 string     `envconfig:"LOG_FORMAT" default:"json"`
+
+	// trustedNets is TrustedProxies parsed by Validate.
+	trustedNets []*net.IPNet
+}
+
+// maxReuseGrace is the contract's upper bound for REFRESH_REUSE_GRACE.
+const maxReuseGrace = 60 * time.Second
+
+// loadConfig reads the environment. It fails only when envconfig itself
+// cannot run; value problems are reported by Validate.
+func loadConfig() (*Config, error) {
+	var c Config
+	if err := envconfig.Process("", &c); err != nil {
+		// envconfig's own messages can quote the value; name the
+		// variable only.
+		var pe *envconfig.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s: invalid value", pe.KeyName)
+		}
+		return nil, errors.New("reading the environment failed")
+	}
+	return &c, nil
+}
+
+// Validate checks every setting and returns one error per problem, each
+// naming its variable and never quoting a secret. Key files are checked
+// when the key set is built.
+func (c *Config) Validate() []error {
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+
+	switch {
+	case c.SecretKey == "":
+		bad("SECRET_KEY", "is required (at least 32 bytes)")
+	case len(c.SecretKey) < 32:
+		bad("SECRET_KEY", "must be at least 32 bytes, got %d", len(c.SecretKey))
+	}
+	for i, s := range c.SecretKeyPrevious {
+		if len(s) < 32 {
+			bad("SECRET_KEY_PREVIOUS", "entry %d must be at least 32 bytes", i+1)
+		}
+	}
+	if c.RefreshSecretKey != "" {
+		if len(c.RefreshSecretKey) < 32 {
+			bad("REFRESH_SECRET_KEY", "must be at least 32 bytes, got %d", len(c.RefreshSecretKey))
+		}
+		if c.RefreshSecretKey == c.SecretKey {
+			bad("REFRESH_SECRET_KEY", "must differ from SECRET_KEY")
+		}
+	}
+	switch c.JWTAlgorithm {
+	case "HS256":
+	case "RS256", "ES256", "EdDSA":
+		if c.JWTPrivateKeyFile == "" {
+			bad("JWT_PRIVATE_KEY_FILE", "is required with JWT_ALGORITHM=%s", c.JWTAlgorithm)
+		}
+	default:
+		bad("JWT_ALGORITHM", "must be HS256, RS256, ES256 or EdDSA")
+	}
+	if c.JWTIssuer == "" {
+		bad("JWT_ISSUER", "is required")
+	}
+	if len(c.JWTAudience) == 0 {
+		bad("JWT_AUDIENCE", "is required")
+	}
+
+	// Each duration is checked on its own; a relation between two is
+	// checked only when both parsed, so one typo hides no other problem.
+	for _, d := range []struct {
+		name     string
+		d        Duration
+		min, max time.Duration // max 0: unbounded
+	}{
+		{"ACCESS_TOKEN_TTL", c.AccessTokenTTL, 1, 0},
+		{"REFRESH_TOKEN_TTL", c.RefreshTokenTTL, 1, 0},
+		{"SESSION_MAX_TTL", c.SessionMaxTTL, 1, 0},
+		{"REFRESH_REUSE_GRACE", c.RefreshReuseGrace, 0, maxReuseGrace},
+		{"CLOCK_SKEW", c.ClockSkew, 0, 5 * time.Minute},
+		{"LOGIN_FAILURES_WINDOW", c.LoginFailuresWindow, 1, 0},
+	} {
+		switch {
+		case d.d.Err != nil:
+			bad(d.name, "%v", d.d.Err)
+		case d.min > 0 && d.d.V < d.min:
+			bad(d.name, "must be positive")
+		case d.d.V < d.min:
+			bad(d.name, "must not be negative")
+		case d.max > 0 && d.d.V > d.max:
+			bad(d.name, "must be at most %s", d.max)
+		}
+	}
+	if c.AccessTokenTTL.Err == nil && c.RefreshTokenTTL.Err == nil && c.AccessTokenTTL.V >= c.RefreshTokenTTL.V {
+		bad("ACCESS_TOKEN_TTL", "must be shorter than REFRESH_TOKEN_TTL")
+	}
+	if c.RefreshTokenTTL.Err == nil && c.SessionMaxTTL.Err == nil && c.RefreshTokenTTL.V > c.SessionMaxTTL.V {
+		bad("REFRESH_TOKEN_TTL", "must not exceed SESSION_MAX_TTL")
+	}
+	if c.LoginFailuresMax.Err != nil {
+		bad("LOGIN_FAILURES_MAX", "%v", c.LoginFailuresMax.Err)
+	} else if c.LoginFailuresMax.V < 0 {
+		bad("LOGIN_FAILURES_MAX", "must not be negative (0 disables the limit)")
+	}
+	if c.RateLimitPerAddress.Err != nil {
+		bad("RATE_LIMIT_PER_ADDRESS", "%v", c.RateLimitPerAddress.Err)
+	} else if c.RateLimitPerAddress.V < 0 {
+		bad("RATE_LIMIT_PER_ADDRESS", "must not be negative (0 disables the limit)")
+	}
+	c.trustedNets = nil
+	for _, p := range c.TrustedProxies {
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			if ip := net.ParseIP(p); ip != nil {
+				bits := 8 * len(ip.To4())
+				if bits == 0 {
+					bits = 128
+				}
+				n = &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}
+			} else {
+				bad("TRUSTED_PROXIES", "%q is not a CIDR", p)
+				continue
+			}
+		}
+		c.trustedNets = append(c.trustedNets, n)
+	}
+	if c.CredentialsFile == "" {
+		bad("CREDENTIALS_FILE", "is required")
+	}
+
+	switch c.Store {
+	case "memory":
+	case "redis":
+		errs = append(errs, c.validateRedis()...)
+	default:
+		bad("STORE", "must be redis or memory")
+	}
+	if c.RedisTLS.Err != nil {
+		bad("REDIS_TLS", "%v", c.RedisTLS.Err)
+	}
+	if c.HTTPAddr == "" {
+		bad("HTTP_ADDR", "is required")
+	} else if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		bad("HTTP_ADDR", "must be host:port or :port")
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		bad("TLS_CERT_FILE", "and TLS_KEY_FILE must be set together")
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		bad("LOG_FORMAT", "must be json or text")
+	}
+	return errs
+}
+
+// validateRedis checks the store topology settings.
+func (c *Config) validateRedis() []error {
+	var errs []error
+	bad := func(name, msg string) { errs = append(errs, fmt.Errorf("%s: %s", name, msg)) }
+	cluster, sentinel := len(c.RedisClusterAddrs) > 0, len(c.RedisSentinelAddrs) > 0
+	if cluster && sentinel {
+		bad("REDIS_CLUSTER_ADDRS", "and REDIS_SENTINEL_ADDRS cannot both be set: choose Cluster or Sentinel")
+	}
+	if sentinel && c.RedisSentinelMaster == "" {
+		bad("REDIS_SENTINEL_MASTER", "is required with REDIS_SENTINEL_ADDRS")
+	}
+	if !sentinel && c.RedisSentinelMaster != "" {
+		bad("REDIS_SENTINEL_ADDRS", "is required with REDIS_SENTINEL_MASTER")
+	}
+	for _, list := range []struct {
+		name  string
+		addrs []string
+	}{{"REDIS_CLUSTER_ADDRS", c.RedisClusterAddrs}, {"REDIS_SENTINEL_ADDRS", c.RedisSentinelAddrs}} {
+		for _, a := range list.addrs {
+			if _, _, err := net.SplitHostPort(a); err != nil {
+				bad(list.name, "entries must be host:port")
+				break
+			}
+		}
+	}
+	if !cluster && !sentinel {
+		u, err := url.Parse(c.RedisURL.Reveal())
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+			// The URL may hold a password: never quote it.
+			bad("REDIS_URL", "must be a redis:// or rediss:// URL")
+		}
+	}
+	if c.RedisKeyPrefix == "" {
+		bad("REDIS_KEY_PREFIX", "must not be empty")
+	}
+	return errs
+}

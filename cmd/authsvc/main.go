@@ -1,0 +1,25 @@
+// Command authsvc is a small, strict OAuth 2.0 token service: it issues
+// short-lived access JWTs and rotating refresh JWTs, and keeps refresh-token
+// families in Redis so that rotation is atomic and reuse is detected.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, errConfig) {
+			fmt.Fprintln(os.Stderr, "authsvc:", err)
+		}
+		os.Exit(1)
+	}
+}

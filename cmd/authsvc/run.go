@@ -1,0 +1,350 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/handler"
+	"github.com/authsvc/authsvc/internal/issuer"
+	"github.com/authsvc/authsvc/internal/store"
+	"github.com/authsvc/authsvc/internal/store/memory"
+	redisstore "github.com/authsvc/authsvc/internal/store/redis"
+)
+
+// shutdownTimeout bounds the graceful shutdown; the contract allows 10 s.
+const shutdownTimeout = 8 * time.Second
+
+// errConfig marks a start-up failure whose lines were already printed.
+var errConfig = errors.New("invalid configuration")
+
+// run is the whole program: it dispatches the subcommands, or serves until
+// ctx is cancelled (SIGINT/SIGTERM).
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "hash-password":
+			return hashPassword(stdin, stdout)
+		case "gen-client-secret":
+			return genClientSecret(stdout)
+		case "healthcheck":
+			return healthcheck(ctx, os.Getenv)
+		case "-h", "--help", "help":
+			fmt.Fprint(stdout, usage)
+			return nil
+		default:
+			return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+		}
+	}
+	return serve(ctx, stderr, nil)
+}
+
+const usage = `usage: authsvc [command]
+
+With no command, authsvc serves (configured by environment variables; see README).
+
+Commands:
+  hash-password      read a password on stdin, print its argon2id hash
+  gen-client-secret  print a new random client secret and its hash
+  healthcheck        exit 0 when the local service is ready
+`
+
+// serve loads the configuration, builds every part and serves until ctx is
+// done. ready, when not nil, receives the bound address once listening.
+func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
+	cfg, err := loadConfig()
+	if err != nil {
+		fmt.Fprintln(stderr, "authsvc:", err)
+		return errConfig
+	}
+	if errs := cfg.Validate(); len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintln(stderr, "authsvc:", e)
+		}
+		return errConfig
+	}
+	log := newLogger(stderr, cfg)
+
+	iss, creds, errs := buildKeysAndCredentials(cfg, log)
+	if len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintln(stderr, "authsvc:", e)
+		}
+		return errConfig
+	}
+
+	st, err := openStore(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "authsvc:", err)
+		return errConfig
+	}
+	defer st.Close()
+
+	svc := auth.New(auth.Config{
+		AccessTTL:           cfg.AccessTokenTTL.V,
+		RefreshTTL:          cfg.RefreshTokenTTL.V,
+		SessionMaxTTL:       cfg.SessionMaxTTL.V,
+		ReuseGrace:          cfg.RefreshReuseGrace.V,
+		ClockSkew:           cfg.ClockSkew.V,
+		LoginFailuresMax:    cfg.LoginFailuresMax.V,
+		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log})
+
+	h := handler.New(handler.Deps{
+		Auth:        svc,
+		JWKS:        iss.JWKS(),
+		Log:         log,
+		IPExtractor: ipExtractor(cfg.trustedNets),
+		Ready:       svc.Ready,
+	})
+
+	// Listen synchronously, so that "address in use" is a start-up error.
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		fmt.Fprintln(stderr, "authsvc: HTTP_ADDR:", err)
+		return errConfig
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	scheme := "http"
+	if cfg.TLSCertFile != "" {
+		scheme = "https"
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	} else {
+		log.Warn("serving plain HTTP: terminate HTTPS in front of authsvc (or set TLS_CERT_FILE and TLS_KEY_FILE)")
+	}
+	log.Info("authsvc listening", "addr", ln.Addr().String(), "scheme", scheme,
+		"alg", cfg.JWTAlgorithm, "store", storeName(cfg))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	serveErr := make(chan error, 1)
+	go func() {
+		var err error
+		if cfg.TLSCertFile != "" {
+			err = srv.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile)
+		} else {
+			err = srv.Serve(ln)
+		}
+		serveErr <- err
+	}()
+
+	select {
+	case err := <-serveErr:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// newLogger builds the process logger from LOG_LEVEL and LOG_FORMAT.
+func newLogger(w io.Writer, cfg *Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// buildKeysAndCredentials parses the keys and the credentials file once, at
+// start-up, returning one error per problem.
+func buildKeysAndCredentials(cfg *Config, log *slog.Logger) (*issuer.Issuer, *credential.Set, []error) {
+	var errs []error
+	icfg := issuer.Config{
+		Algorithm:     cfg.JWTAlgorithm,
+		Secret:        []byte(cfg.SecretKey.Reveal()),
+		RefreshSecret: []byte(cfg.RefreshSecretKey.Reveal()),
+		Issuer:        cfg.JWTIssuer,
+		Audience:      cfg.JWTAudience,
+		Leeway:        cfg.ClockSkew.V,
+	}
+	for _, s := range cfg.SecretKeyPrevious {
+		icfg.PreviousSecrets = append(icfg.PreviousSecrets, []byte(s.Reveal()))
+	}
+	if cfg.JWTAlgorithm != "HS256" {
+		if k, err := readPrivateKey(cfg.JWTPrivateKeyFile); err != nil {
+			errs = append(errs, fmt.Errorf("JWT_PRIVATE_KEY_FILE: %w", err))
+		} else {
+			icfg.PrivateKey = k
+		}
+		for _, f := range cfg.JWTPreviousPublicKeyFiles {
+			if k, err := readPublicKey(f); err != nil {
+				errs = append(errs, fmt.Errorf("JWT_PREVIOUS_PUBLIC_KEY_FILES: %w", err))
+			} else {
+				icfg.PreviousPublicKeys = append(icfg.PreviousPublicKeys, k)
+			}
+		}
+	}
+	var iss *issuer.Issuer
+	if len(errs) == 0 {
+		var err error
+		if iss, err = issuer.New(icfg); err != nil {
+			errs = append(errs, fmt.Errorf("keys: %w", err))
+		}
+	}
+	creds, warnings, err := credential.Load(cfg.CredentialsFile)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("CREDENTIALS_FILE: %w", err))
+	}
+	for _, w := range warnings {
+		log.Warn("weak credential hash", "detail", w)
+	}
+	return iss, creds, errs
+}
+
+func readPrivateKey(path string) (crypto.Signer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+	}
+	k, err := issuer.ParsePrivateKeyPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+func readPublicKey(path string) (crypto.PublicKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+	}
+	k, err := issuer.ParsePublicKeyPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return k, nil
+}
+
+// openStore builds the configured store. A Redis that cannot be reached is
+// not an error here: the client connects lazily, authsvc serves, and /readyz
+// and the token endpoints answer 503 until Redis answers.
+func openStore(cfg *Config) (store.Store, error) {
+	if cfg.Store == "memory" {
+		return memory.New(time.Now), nil
+	}
+	client, err := redisClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return redisstore.New(client, cfg.RedisKeyPrefix), nil
+}
+
+// Timeouts of the Redis client: short, so that an outage turns into a quick
+// 503 instead of requests piling up.
+const (
+	redisDialTimeout = 1 * time.Second
+	redisIOTimeout   = 1 * time.Second
+)
+
+// redisClient builds the go-redis client for the configured topology:
+// Cluster, Sentinel or a single node.
+func redisClient(cfg *Config) (goredis.UniversalClient, error) {
+	var tlsConf *tls.Config
+	if cfg.RedisTLS.V {
+		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	switch {
+	case len(cfg.RedisClusterAddrs) > 0:
+		return goredis.NewClusterClient(&goredis.ClusterOptions{
+			Addrs: cfg.RedisClusterAddrs, Username: cfg.RedisUsername, Password: cfg.RedisPassword.Reveal(),
+			TLSConfig: tlsConf, DialTimeout: redisDialTimeout, ReadTimeout: redisIOTimeout,
+			WriteTimeout: redisIOTimeout, PoolTimeout: redisIOTimeout,
+		}), nil
+	case len(cfg.RedisSentinelAddrs) > 0:
+		return goredis.NewFailoverClient(&goredis.FailoverOptions{
+			MasterName: cfg.RedisSentinelMaster, SentinelAddrs: cfg.RedisSentinelAddrs,
+			Username: cfg.RedisUsername, Password: cfg.RedisPassword.Reveal(),
+			SentinelUsername: cfg.RedisUsername, SentinelPassword: cfg.RedisPassword.Reveal(),
+			TLSConfig: tlsConf, DialTimeout: redisDialTimeout, ReadTimeout: redisIOTimeout,
+			WriteTimeout: redisIOTimeout, PoolTimeout: redisIOTimeout,
+		}), nil
+	}
+	opts, err := goredis.ParseURL(cfg.RedisURL.Reveal())
+	if err != nil {
+		return nil, errors.New("REDIS_URL: cannot be parsed") // never quote it: it may hold a password
+	}
+	opts.DialTimeout = redisDialTimeout
+	opts.ReadTimeout = redisIOTimeout
+	opts.WriteTimeout = redisIOTimeout
+	opts.PoolTimeout = redisIOTimeout
+	return goredis.NewClient(opts), nil
+}
+
+func storeName(cfg *Config) string {
+	switch {
+	case cfg.Store == "memory":
+		return "memory"
+	case len(cfg.RedisClusterAddrs) > 0:
+		return "redis-cluster"
+	case len(cfg.RedisSentinelAddrs) > 0:
+		return "redis-sentinel"
+	}
+	return "redis"
+}
+
+// ipExtractor believes X-Forwarded-For / X-Real-IP only from the trusted
+// proxies; with none configured the client address is the peer address.
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	xff := echo.ExtractIPFromXFFHeader(opts...)
+	realIP := echo.ExtractIPFromRealIPHeader(opts...)
+	return func(r *http.Request) string {
+		if len(r.Header.Values(echo.HeaderXForwardedFor)) > 0 {
+			return xff(r)
+		}
+		return realIP(r)
+	}
+}
+
+// hostPort turns a listen address into one a local client can dial.
+func hostPort(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, strings.TrimSpace(port))
+}
