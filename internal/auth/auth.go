@@ -396,8 +396,10 @@ func (s *Service) nextToken(sess store.Session, accessScope string, now time.Tim
 	}, nil
 }
 
-// mint signs the access and refresh tokens described by t.
+// mint signs the access and refresh tokens described by t. The lifetimes
+// it reports count from now in whole seconds, like the tokens' own times.
 func (s *Service) mint(sess store.Session, t store.Token, now time.Time) (*TokenSet, error) {
+	now = now.Truncate(time.Second)
 	at, err := s.iss.SignAccess(issuer.AccessClaims{
 		ID: t.AccessID, Subject: sess.Subject, ClientID: sess.ClientID, Scope: t.AccessScope,
 		IssuedAt: t.AccessIssuedAt, ExpiresAt: t.AccessExpiresAt,

@@ -96,7 +96,8 @@ type RotateResult struct {
 type Store interface {
 	// CreateSession stores a new family whose current refresh token is
 	// first. The record expires by itself at first.ExpiresAt. It returns
-	// ErrExists when the ID is taken.
+	// ErrExists when the ID is taken, except for a repeat of the very same
+	// call (same first.ID), which succeeds.
 	CreateSession(ctx context.Context, s Session, first Token) error
 
 	// Rotate MUST be atomic. When req.Presented is the family's current
@@ -109,7 +110,11 @@ type Store interface {
 	// live family is a reuse: the family is deleted and ErrReused returned.
 	// A family that does not exist (never created, expired or revoked)
 	// gives ErrNotFound. Of N concurrent calls presenting the same current
-	// token, exactly one rotates.
+	// token, exactly one rotates. A call repeated by the client library after
+	// a lost reply (Presented is the previous token and req.Next.ID is
+	// already current) returns that rotation again instead of a reuse: only
+	// the original caller knows Next.ID. Times come back with millisecond
+	// precision.
 	Rotate(ctx context.Context, req RotateRequest) (RotateResult, error)
 
 	// RevokeSession deletes the family. Revoking a family that does not
