@@ -1,0 +1,238 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/issuer"
+	"github.com/authsvc/authsvc/internal/store/memory"
+	"github.com/authsvc/authsvc/internal/store/storetest"
+)
+
+const pw = "correct-horse-battery"
+
+// fixture is a Service on the memory store with a manual clock.
+type fixture struct {
+	svc    *auth.Service
+	clock  *storetest.Clock
+	events []auth.Event
+}
+
+func newFixture(t *testing.T, cfg auth.Config) *fixture {
+	t.Helper()
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, _, err := credential.Parse([]byte(fmt.Sprintf(`users:
+  - username: alice
+    password_hash: %q
+    scopes: [read, write]
+clients:
+  - client_id: app
+    client_secret_hash: %q
+    grant_types: [password, refresh_token]
+    scopes: [read]
+`, h, h)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{clock: storetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))}
+	iss, err := issuer.New(issuer.Config{
+		Algorithm: "HS256", Secret: []byte("0123456789abcdef0123456789abcdef-test"),
+		Issuer: "https://auth.test", Audience: []string{"api"}, Now: f.clock.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AccessTTL == 0 {
+		cfg.AccessTTL = 15 * time.Minute
+	}
+	if cfg.RefreshTTL == 0 {
+		cfg.RefreshTTL = time.Hour
+	}
+	if cfg.SessionMaxTTL == 0 {
+		cfg.SessionMaxTTL = 3 * time.Hour
+	}
+	f.svc = auth.New(cfg, auth.Deps{
+		Issuer: iss, Store: memory.New(f.clock.Now), Credentials: creds, Now: f.clock.Now,
+		OnEvent: func(e auth.Event) { f.events = append(f.events, e) },
+	})
+	return f
+}
+
+func (f *fixture) login(t *testing.T) *auth.TokenSet {
+	t.Helper()
+	set, err := f.svc.Password(context.Background(), auth.PasswordRequest{Username: "alice", Password: pw}, auth.Meta{Addr: "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func (f *fixture) refresh(rt string) (*auth.TokenSet, error) {
+	return f.svc.Refresh(context.Background(), auth.RefreshRequest{RefreshToken: rt}, auth.Meta{Addr: "192.0.2.1"})
+}
+
+func wantCode(t *testing.T, err error, code auth.Code) {
+	t.Helper()
+	var e *auth.Error
+	if !errors.As(err, &e) || e.Code != code {
+		t.Fatalf("err = %v, want %s", err, code)
+	}
+}
+
+func TestRefresh_NeverOutlivesSessionMaxTTL(t *testing.T) {
+	f := newFixture(t, auth.Config{RefreshTTL: time.Hour, SessionMaxTTL: 150 * time.Minute})
+	set := f.login(t)
+	if set.RefreshExpiresIn != time.Hour {
+		t.Fatalf("first refresh lifetime %v", set.RefreshExpiresIn)
+	}
+	var err error
+	// A rotation at 50 minutes gets a fresh hour…
+	f.clock.Advance(50 * time.Minute)
+	if set, err = f.refresh(set.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	if set.RefreshExpiresIn != time.Hour {
+		t.Fatalf("lifetime at 50m = %v, want 1h", set.RefreshExpiresIn)
+	}
+	f.clock.Advance(50 * time.Minute)
+	if set, err = f.refresh(set.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	if set.RefreshExpiresIn != 50*time.Minute {
+		t.Fatalf("lifetime at 100m = %v, want 50m (capped by SESSION_MAX_TTL)", set.RefreshExpiresIn)
+	}
+	// …and at 140 minutes only 10 are left of the 150-minute session.
+	f.clock.Advance(40 * time.Minute)
+	if set, err = f.refresh(set.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	if set.RefreshExpiresIn != 10*time.Minute {
+		t.Fatalf("lifetime at 140m = %v, want 10m (capped by SESSION_MAX_TTL)", set.RefreshExpiresIn)
+	}
+	f.clock.Advance(10 * time.Minute)
+	_, err = f.refresh(set.RefreshToken)
+	wantCode(t, err, auth.InvalidGrant)
+}
+
+func TestRefresh_ExpiredTokenIsInvalidGrant(t *testing.T) {
+	f := newFixture(t, auth.Config{RefreshTTL: time.Hour})
+	set := f.login(t)
+	f.clock.Advance(time.Hour + time.Minute)
+	_, err := f.refresh(set.RefreshToken)
+	wantCode(t, err, auth.InvalidGrant)
+}
+
+func TestRefresh_GraceWindow(t *testing.T) {
+	cases := []struct {
+		name      string
+		grace     time.Duration
+		wait      time.Duration
+		wantRetry bool
+	}{
+		{"off: immediate repeat is a reuse", 0, 0, false},
+		{"inside the window", 10 * time.Second, 9 * time.Second, true},
+		{"at the window's end", 10 * time.Second, 10 * time.Second, true},
+		{"after the window", 10 * time.Second, 11 * time.Second, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, auth.Config{ReuseGrace: tc.grace})
+			first := f.login(t)
+			f.clock.Advance(time.Minute)
+			next, err := f.refresh(first.RefreshToken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Advance(tc.wait)
+			again, err := f.refresh(first.RefreshToken)
+			if !tc.wantRetry {
+				wantCode(t, err, auth.InvalidGrant)
+				// The reuse revoked the family: the successor is dead too.
+				_, err = f.refresh(next.RefreshToken)
+				wantCode(t, err, auth.InvalidGrant)
+				if last := f.events[len(f.events)-1]; last.Name != auth.EventReuseDetected && f.events[len(f.events)-2].Name != auth.EventReuseDetected {
+					t.Errorf("no reuse_detected event: %+v", f.events)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.RefreshToken != next.RefreshToken || again.AccessToken != next.AccessToken {
+				t.Fatal("the retry minted a different successor")
+			}
+			if again.ExpiresIn != next.ExpiresIn-tc.wait {
+				t.Errorf("retry reports %v left, want %v", again.ExpiresIn, next.ExpiresIn-tc.wait)
+			}
+		})
+	}
+}
+
+func TestPassword_LockoutAfterMaxFailures(t *testing.T) {
+	f := newFixture(t, auth.Config{LoginFailuresMax: 3, LoginFailuresWindow: time.Minute})
+	ctx := context.Background()
+	try := func(addr, password string) error {
+		_, err := f.svc.Password(ctx, auth.PasswordRequest{Username: "alice", Password: password}, auth.Meta{Addr: addr})
+		return err
+	}
+	for range 3 {
+		wantCode(t, try("192.0.2.7", "wrong"), auth.InvalidGrant)
+	}
+	// Locked: even the right password gets 429, with a Retry-After.
+	err := try("192.0.2.7", pw)
+	wantCode(t, err, auth.TooManyRequests)
+	var e *auth.Error
+	if errors.As(err, &e); e.RetryAfter <= 0 || e.RetryAfter > time.Minute {
+		t.Errorf("RetryAfter = %v", e.RetryAfter)
+	}
+	// Another address is not locked.
+	if err := try("192.0.2.8", pw); err != nil {
+		t.Fatalf("other address: %v", err)
+	}
+	// The window ends.
+	f.clock.Advance(time.Minute + time.Second)
+	if err := try("192.0.2.7", pw); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+}
+
+func TestPassword_ScopeWithClient(t *testing.T) {
+	f := newFixture(t, auth.Config{})
+	ctx := context.Background()
+	set, err := f.svc.Password(ctx, auth.PasswordRequest{Username: "alice", Password: pw, Client: &auth.ClientAuth{ID: "app", Secret: pw}}, auth.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.Scope != "read" {
+		t.Fatalf("scope = %q, want the user's ∩ the client's", set.Scope)
+	}
+	_, err = f.svc.Password(ctx, auth.PasswordRequest{Username: "alice", Password: pw, Scope: "write", Client: &auth.ClientAuth{ID: "app", Secret: pw}}, auth.Meta{})
+	wantCode(t, err, auth.InvalidScope)
+	_, err = f.svc.Password(ctx, auth.PasswordRequest{Username: "alice", Password: pw, Client: &auth.ClientAuth{ID: "app", Secret: "nope"}}, auth.Meta{})
+	wantCode(t, err, auth.InvalidClient)
+}
+
+func TestRevoke_AccessTokenOfAnotherClient(t *testing.T) {
+	f := newFixture(t, auth.Config{})
+	ctx := context.Background()
+	set, err := f.svc.Password(ctx, auth.PasswordRequest{Username: "alice", Password: pw, Client: &auth.ClientAuth{ID: "app", Secret: pw}}, auth.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, f.svc.Revoke(ctx, auth.RevokeRequest{Token: set.AccessToken}, auth.Meta{}), auth.InvalidClient)
+	wantCode(t, f.svc.Revoke(ctx, auth.RevokeRequest{Token: set.RefreshToken}, auth.Meta{}), auth.InvalidClient)
+	// Nothing was revoked by the refused calls.
+	if _, err := f.svc.Refresh(ctx, auth.RefreshRequest{RefreshToken: set.RefreshToken, Client: &auth.ClientAuth{ID: "app", Secret: pw}}, auth.Meta{}); err != nil {
+		t.Fatalf("refresh after refused revoke: %v", err)
+	}
+}
