@@ -12,6 +12,10 @@ import (
 	"syscall"
 )
 
+// version is the build's version, stamped by the linker
+// (-ldflags "-X main.version=…"; see the Makefile and Dockerfile).
+var version = "dev"
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)

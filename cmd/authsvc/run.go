@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/handler"
 	"github.com/authsvc/authsvc/internal/issuer"
+	"github.com/authsvc/authsvc/internal/metrics"
 	"github.com/authsvc/authsvc/internal/store"
 	"github.com/authsvc/authsvc/internal/store/memory"
 	redisstore "github.com/authsvc/authsvc/internal/store/redis"
@@ -43,6 +45,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return genClientSecret(stdout)
 		case "healthcheck":
 			return healthcheck(ctx, os.Getenv)
+		case "version":
+			_, err := fmt.Fprintln(stdout, version)
+			return err
 		case "-h", "--help", "help":
 			fmt.Fprint(stdout, usage)
 			return nil
@@ -61,6 +66,7 @@ Commands:
   hash-password      read a password on stdin, print its argon2id hash
   gen-client-secret  print a new random client secret and its hash
   healthcheck        exit 0 when the local service is ready
+  version            print the version of this build
 `
 
 // serve loads the configuration, builds every part and serves until ctx is
@@ -94,6 +100,14 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	}
 	defer st.Close()
 
+	// One private registry per run: no global state, so tests can run
+	// several servers in one process.
+	m := metrics.New(version)
+	st = m.Store(st)
+	if u, err := url.Parse(cfg.JWTIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		log.Warn("JWT_ISSUER is not an http(s) URL: the endpoint URLs of /.well-known/oauth-authorization-server are built from it and will not work")
+	}
+
 	svc := auth.New(auth.Config{
 		AccessTTL:           cfg.AccessTokenTTL.V,
 		RefreshTTL:          cfg.RefreshTokenTTL.V,
@@ -102,7 +116,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		ClockSkew:           cfg.ClockSkew.V,
 		LoginFailuresMax:    cfg.LoginFailuresMax.V,
 		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
-	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log})
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent})
 
 	h := handler.New(handler.Deps{
 		Auth:        svc,
@@ -110,6 +124,10 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		Log:         log,
 		IPExtractor: ipExtractor(cfg.trustedNets),
 		Ready:       svc.Ready,
+		Issuer:      cfg.JWTIssuer,
+		Scopes:      creds.Scopes(),
+		Metrics:     m.Handler(),
+		Observe:     m.ObserveRequest,
 	})
 
 	// Listen synchronously, so that "address in use" is a start-up error.
@@ -134,7 +152,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	} else {
 		log.Warn("serving plain HTTP: terminate HTTPS in front of authsvc (or set TLS_CERT_FILE and TLS_KEY_FILE)")
 	}
-	log.Info("authsvc listening", "addr", ln.Addr().String(), "scheme", scheme,
+	log.Info("authsvc listening", "version", version, "addr", ln.Addr().String(), "scheme", scheme,
 		"alg", cfg.JWTAlgorithm, "store", storeName(cfg))
 	if ready != nil {
 		ready <- ln.Addr().String()

@@ -56,5 +56,11 @@ func (s *Service) emit(e Event) {
 	add("session", e.Session)
 	add("token_type", e.TokenType)
 	add("reason", e.Reason)
+	if e.Name == EventReuseDetected {
+		// The store revokes the family in the same atomic step that
+		// detects the reuse (store.ErrReused), so this is a fact, not
+		// a hope; alerts key on it.
+		attrs = append(attrs, slog.Bool("family_revoked", true))
+	}
 	s.log.LogAttrs(context.Background(), level, "audit", attrs...)
 }

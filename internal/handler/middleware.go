@@ -73,3 +73,17 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 		}
 	}
 }
+
+// observe reports every request to fn once it is answered. It runs outside
+// accessLog, which has turned any error into its response by then, so the
+// status is the one sent.
+func observe(fn func(method, route string, status int, d time.Duration)) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			fn(c.Request().Method, c.Path(), c.Response().Status, time.Since(start))
+			return err
+		}
+	}
+}

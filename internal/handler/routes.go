@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,6 +26,17 @@ type Deps struct {
 	IPExtractor echo.IPExtractor
 	// Ready reports whether the store answers, for /readyz.
 	Ready func(context.Context) error
+	// Issuer is JWT_ISSUER, the service's public base URL; the metadata
+	// document (RFC 8414) names it and builds its endpoint URLs from it.
+	Issuer string
+	// Scopes are published as scopes_supported; empty omits the field.
+	Scopes []string
+	// Metrics, when set, serves GET /metrics.
+	Metrics http.Handler
+	// Observe, when set, is told of every request once it is answered: its
+	// method, route pattern ("" when no route matched; never the raw path),
+	// status and duration.
+	Observe func(method, route string, status int, d time.Duration)
 }
 
 // New returns the HTTP handler with every route of the contract.
@@ -41,14 +53,22 @@ func New(d Deps) *echo.Echo {
 	if e.IPExtractor == nil {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
+	if d.Observe != nil {
+		e.Use(observe(d.Observe))
+	}
 	e.Use(requestID(), accessLog(d.Log), securityHeaders)
 
 	e.POST("/token", tokenHandler(d.Auth))
 	e.POST("/refresh", refreshHandler(d.Auth))
 	e.POST("/revoke", revokeHandler(d.Auth))
+	e.POST("/introspect", introspectHandler(d.Auth))
 	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS))
+	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes)))
 	e.GET("/healthz", healthzHandler())
 	e.GET("/readyz", readyzHandler(d.Ready))
+	if d.Metrics != nil {
+		e.GET("/metrics", echo.WrapHandler(d.Metrics))
+	}
 	return e
 }
 

@@ -61,6 +61,12 @@ type RefreshClaims struct {
 	IssuedAt time.Time
 	// ExpiresAt is the exp; it must be after IssuedAt.
 	ExpiresAt time.Time
+	// Issuer is the iss, filled by VerifyRefresh; SignRefresh ignores it
+	// and uses Config.Issuer.
+	Issuer string
+	// Audience is the aud (Config.Issuer: refresh tokens are for authsvc
+	// alone), filled by VerifyRefresh; SignRefresh ignores it.
+	Audience []string
 }
 
 // audience is the aud claim: encoded as a string when it has one value and
@@ -322,5 +328,7 @@ func (i *Issuer) VerifyRefresh(token string) (RefreshClaims, error) {
 		AuthTime:  unixTime(c.AuthTime),
 		IssuedAt:  unixTime(c.IssuedAt),
 		ExpiresAt: unixTime(c.ExpiresAt),
+		Issuer:    c.Issuer,
+		Audience:  []string(c.Audience),
 	}, nil
 }

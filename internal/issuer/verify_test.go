@@ -179,6 +179,8 @@ func TestSignRefresh_RoundTrip(t *testing.T) {
 				}
 			}
 			got.AuthTime, got.IssuedAt, got.ExpiresAt = in.AuthTime, in.IssuedAt, in.ExpiresAt
+			// Refresh tokens are for authsvc alone: iss and aud are both the issuer.
+			in.Issuer, in.Audience = "https://auth.example.test", []string{"https://auth.example.test"}
 			if !reflect.DeepEqual(got, in) {
 				t.Errorf("claims = %+v, want %+v", got, in)
 			}

@@ -117,6 +117,15 @@ type Store interface {
 	// precision.
 	Rotate(ctx context.Context, req RotateRequest) (RotateResult, error)
 
+	// Session returns the family id and its current refresh token, read in
+	// one step, for introspection (RFC 7662): a refresh token is active
+	// when its family exists and its jti is the returned token's ID. A
+	// family that does not exist (never created, expired by the
+	// application's clock or Redis, revoked, or deleted on a reuse) gives
+	// ErrNotFound. It changes nothing. Times come back with millisecond
+	// precision.
+	Session(ctx context.Context, id string) (Session, Token, error)
+
 	// RevokeSession deletes the family. Revoking a family that does not
 	// exist is not an error.
 	RevokeSession(ctx context.Context, sessionID string) error

@@ -123,6 +123,19 @@ func (s *Store) Rotate(_ context.Context, req store.RotateRequest) (store.Rotate
 	}
 }
 
+// Session returns the family and its current token; see store.Store.
+func (s *Store) Session(_ context.Context, id string) (store.Session, store.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.live(id, s.now())
+	if f == nil {
+		return store.Session{}, store.Token{}, fmt.Errorf("memory: read session %s: %w", id, store.ErrNotFound)
+	}
+	sess := f.session
+	sess.ID = id
+	return sess, f.current, nil
+}
+
 // RevokeSession deletes the family; see store.Store.
 func (s *Store) RevokeSession(_ context.Context, sessionID string) error {
 	s.mu.Lock()

@@ -82,7 +82,7 @@ var (
 type Store struct {
 	client goredis.UniversalClient
 	prefix string
-	now    func() time.Time // only to skip denylist entries already expired
+	now    func() time.Time // only to skip denylist entries and report families already expired
 }
 
 var _ store.Store = (*Store)(nil)
@@ -182,20 +182,31 @@ func (s *Store) Rotate(ctx context.Context, req store.RotateRequest) (store.Rota
 	case rotateReused:
 		return store.RotateResult{}, fmt.Errorf("redisstore: rotate session %s: %w", req.SessionID, store.ErrReused)
 	}
-	res := store.RotateResult{Session: store.Session{
-		ID:           req.SessionID,
-		Subject:      fields[fSubject],
-		ClientID:     fields[fClientID],
-		Scope:        fields[fScope],
-		AuthTime:     fromMillis(fields[fAuthTime]),
-		MaxExpiresAt: fromMillis(fields[fMaxExpiresAt]),
-	}}
+	res := store.RotateResult{Session: sessionOf(req.SessionID, fields)}
 	if code == rotateRotated {
 		res.Current = req.Next
 		return res, nil
 	}
 	res.Retried = true
-	res.Current = store.Token{
+	res.Current = tokenOf(fields)
+	return res, nil
+}
+
+// sessionOf builds the Session id from the nFields family fields.
+func sessionOf(id string, fields []string) store.Session {
+	return store.Session{
+		ID:           id,
+		Subject:      fields[fSubject],
+		ClientID:     fields[fClientID],
+		Scope:        fields[fScope],
+		AuthTime:     fromMillis(fields[fAuthTime]),
+		MaxExpiresAt: fromMillis(fields[fMaxExpiresAt]),
+	}
+}
+
+// tokenOf builds the current Token from the nFields family fields.
+func tokenOf(fields []string) store.Token {
+	return store.Token{
 		ID:              fields[fID],
 		IssuedAt:        fromMillis(fields[fIssuedAt]),
 		ExpiresAt:       fromMillis(fields[fExpiresAt]),
@@ -204,7 +215,33 @@ func (s *Store) Rotate(ctx context.Context, req store.RotateRequest) (store.Rota
 		AccessExpiresAt: fromMillis(fields[fAccessExpiresAt]),
 		AccessScope:     fields[fAccessScope],
 	}
-	return res, nil
+}
+
+// familyFields are the hash fields of a family in the order of the f*
+// constants.
+var familyFields = []string{"sub", "cid", "scope", "auth", "max", "cur", "iat", "exp", "aid", "aiat", "aexp", "ascope"}
+
+// Session reads the family and its current token with one HMGET of its one
+// key; see store.Store. A family whose current token has expired by the
+// local clock is reported gone even if Redis has not removed it yet, as
+// Rotate does.
+func (s *Store) Session(ctx context.Context, id string) (store.Session, store.Token, error) {
+	vals, err := s.client.HMGet(ctx, s.sessionKey(id), familyFields...).Result()
+	if err != nil {
+		return store.Session{}, store.Token{}, s.fail("read session", err)
+	}
+	if len(vals) != nFields || vals[fID] == nil {
+		return store.Session{}, store.Token{}, fmt.Errorf("redisstore: read session %s: %w", id, store.ErrNotFound)
+	}
+	fields := make([]string, nFields)
+	for i, v := range vals {
+		fields[i], _ = v.(string) // a missing field reads as empty
+	}
+	sess, cur := sessionOf(id, fields), tokenOf(fields)
+	if !cur.ExpiresAt.After(s.now()) {
+		return store.Session{}, store.Token{}, fmt.Errorf("redisstore: read session %s: %w", id, store.ErrNotFound)
+	}
+	return sess, cur, nil
 }
 
 // parseRotateReply splits the reply of rotate.lua into its code and, for a

@@ -118,6 +118,10 @@ func opsOn(sess store.Session, first store.Token) []op {
 			_, err := s.Rotate(ctx, store.RotateRequest{SessionID: sess.ID, Presented: first.ID, Next: nextToken(now), Now: now})
 			return err
 		}},
+		{"Session", func(ctx context.Context, s store.Store) error {
+			_, _, err := s.Session(ctx, sess.ID)
+			return err
+		}},
 		{"RevokeSession", func(ctx context.Context, s store.Store) error {
 			return s.RevokeSession(ctx, sess.ID)
 		}},

@@ -156,6 +156,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 		{"UnknownSessionReturnsErrNotFound", testUnknownSession},
 		{"RevokeThenRotateReturnsErrNotFound", testRevokeThenRotate},
 		{"RevokeUnknownSessionSucceeds", testRevokeUnknown},
+		{"SessionReadsCurrentToken", testSessionRead},
 		{"DeniedUntilExpiry", testDeniedUntilExpiry},
 		{"DenyPastExpiryIsNoop", testDenyPastExpiry},
 		{"SessionExpiresWithCurrentToken", testSessionExpires},

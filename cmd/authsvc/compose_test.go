@@ -1,0 +1,93 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/authsvc/authsvc/internal/redistest"
+)
+
+// composeEnvironment returns the environment docker-compose.yml gives the
+// authsvc service, as `docker-compose config` resolves it with only
+// SECRET_KEY set (a local .env is not read).
+func composeEnvironment(t *testing.T) map[string]string {
+	t.Helper()
+	bin, err := exec.LookPath("docker-compose")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("docker-compose not found: install it with `apt-get install docker-compose`")
+		}
+		t.Skip("docker-compose not installed (apt-get install docker-compose); CI runs this test")
+	}
+	empty := filepath.Join(t.TempDir(), "empty.env")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--env-file", empty, "-f", "../../docker-compose.yml", "config")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "SECRET_KEY=" + testSecret}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("docker-compose config: %v", err)
+	}
+	var doc struct {
+		Services map[string]struct {
+			Environment map[string]string `yaml:"environment"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(out, &doc); err != nil {
+		t.Fatalf("docker-compose config output: %v", err)
+	}
+	env := doc.Services["authsvc"].Environment
+	if len(env) == 0 {
+		t.Fatalf("no environment for the authsvc service:\n%s", out)
+	}
+	return env
+}
+
+// TestCompose_EnvironmentIsAValidConfiguration runs the binary with the
+// environment docker-compose.yml sets (its defaults, an empty value where
+// it passes one through unset), so that the compose file and the
+// configuration cannot drift apart: every variable it sets is one authsvc
+// reads, and together they start a service that logs users in.
+func TestCompose_EnvironmentIsAValidConfiguration(t *testing.T) {
+	env := composeEnvironment(t)
+	read := map[string]bool{}
+	typ := reflect.TypeOf(Config{})
+	for i := 0; i < typ.NumField(); i++ {
+		if tag := typ.Field(i).Tag.Get("envconfig"); tag != "" {
+			read[tag] = true
+		}
+	}
+	for k := range env {
+		if !read[k] {
+			t.Errorf("docker-compose.yml sets %s, which authsvc does not read", k)
+		}
+	}
+	for k, want := range map[string]string{"STORE": "redis", "REDIS_URL": "redis://redis:6379/0",
+		"CREDENTIALS_FILE": "/etc/authsvc/credentials.yaml", "HTTP_ADDR": ":8080", "LOG_FORMAT": "json"} {
+		if env[k] != want {
+			t.Errorf("compose sets %s=%q, want %q", k, env[k], want)
+		}
+	}
+
+	// The container's paths and hosts, swapped for this machine's.
+	rds := redistest.Start(t)
+	env["REDIS_URL"] = rds.URL()
+	env["CREDENTIALS_FILE"] = testCredentials(t)
+	env["REDIS_KEY_PREFIX"] = "e2e:compose:"
+	delete(env, "HTTP_ADDR") // startAuthsvc picks a free one
+	svc := startAuthsvc(t, env)
+	if r := call(t, "GET", svc.URL+"/readyz", "", ""); r.Status != 200 {
+		t.Fatalf("/readyz: %d", r.Status)
+	}
+	login(t, svc.URL)
+	if !strings.Contains(svc.logs.String(), `"msg":"authsvc listening"`) {
+		t.Errorf("no JSON start-up line:\n%s", svc.logs.String())
+	}
+}

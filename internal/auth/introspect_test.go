@@ -1,0 +1,236 @@
+package auth_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/issuer"
+	"github.com/authsvc/authsvc/internal/store/memory"
+)
+
+// clock is a manual clock for the service, its issuer and its store.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+const (
+	testIssuer   = "https://auth.test"
+	testAudience = "api.test"
+	accessTTL    = 15 * time.Minute
+	refreshTTL   = time.Hour
+	userPassword = "alice-password"
+)
+
+// fixture is a Service on a memory store with a manual clock, one user
+// (alice) and three clients: intro (may introspect), plain (may not) and
+// billing (may log users in).
+type fixture struct {
+	svc     *auth.Service
+	clock   *clock
+	secrets map[string]string // client_id → secret
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	clk := &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	iss, err := issuer.New(issuer.Config{
+		Algorithm: "HS256", Secret: []byte("test-secret-key-0123456789-abcdefghij"),
+		Issuer: testIssuer, Audience: []string{testAudience}, Leeway: 30 * time.Second, Now: clk.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := bcrypt.GenerateFromPassword([]byte(userPassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{clock: clk, secrets: map[string]string{}}
+	yaml := fmt.Sprintf("users:\n  - username: alice\n    password_hash: %q\n    scopes: [read, write]\nclients:\n", pw)
+	for _, c := range []struct {
+		id         string
+		introspect bool
+	}{{"intro", true}, {"plain", false}, {"billing", false}} {
+		secret, hash, err := credential.GenerateClientSecret()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.secrets[c.id] = secret
+		yaml += fmt.Sprintf("  - client_id: %s\n    client_secret_hash: %q\n    grant_types: [password, refresh_token]\n    scopes: [read, write]\n    introspect: %t\n",
+			c.id, hash, c.introspect)
+	}
+	creds, _, err := credential.Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc = auth.New(auth.Config{
+		AccessTTL: accessTTL, RefreshTTL: refreshTTL, SessionMaxTTL: 24 * time.Hour, ClockSkew: 30 * time.Second,
+	}, auth.Deps{Issuer: iss, Store: memory.New(clk.Now), Credentials: creds, Now: clk.Now})
+	return f
+}
+
+func (f *fixture) client(id string) *auth.ClientAuth {
+	return &auth.ClientAuth{ID: id, Secret: f.secrets[id]}
+}
+
+// mustLogin logs alice in, through client when it is not empty.
+func (f *fixture) mustLogin(t *testing.T, client string) *auth.TokenSet {
+	t.Helper()
+	req := auth.PasswordRequest{Username: "alice", Password: userPassword, Scope: "read"}
+	if client != "" {
+		req.Client = f.client(client)
+	}
+	set, err := f.svc.Password(context.Background(), req, auth.Meta{Addr: "192.0.2.1"})
+	if err != nil {
+		t.Fatalf("Password: %v", err)
+	}
+	return set
+}
+
+func (f *fixture) mustRefresh(t *testing.T, rt string) *auth.TokenSet {
+	t.Helper()
+	set, err := f.svc.Refresh(context.Background(), auth.RefreshRequest{RefreshToken: rt}, auth.Meta{})
+	if err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	return set
+}
+
+// introspect asks as the intro client, with hint.
+func (f *fixture) introspect(t *testing.T, tok, hint string) auth.Introspection {
+	t.Helper()
+	in, err := f.svc.Introspect(context.Background(), auth.IntrospectRequest{Token: tok, TokenTypeHint: hint, Client: f.client("intro")}, auth.Meta{})
+	if err != nil {
+		t.Fatalf("Introspect: %v", err)
+	}
+	if !in.Active && fmt.Sprint(in) != fmt.Sprint(auth.Introspection{}) {
+		t.Errorf("an inactive answer carries fields: %+v", in)
+	}
+	return in
+}
+
+func TestIntrospect_AccessToken(t *testing.T) {
+	f := newFixture(t)
+	issuedAt := f.clock.Now()
+	set := f.mustLogin(t, "billing")
+
+	for _, hint := range []string{"", auth.TokenTypeAccess, auth.TokenTypeRefresh, "bogus"} {
+		in := f.introspect(t, set.AccessToken, hint)
+		want := auth.Introspection{
+			Active: true, TokenType: auth.TokenTypeAccess, Subject: "alice", Scope: "read", ClientID: "billing",
+			ExpiresAt: issuedAt.Add(accessTTL), IssuedAt: issuedAt, Issuer: testIssuer, Audience: []string{testAudience},
+			ID: in.ID,
+		}
+		if in.ID == "" || fmt.Sprint(in) != fmt.Sprint(want) {
+			t.Errorf("hint %q: got %+v, want %+v", hint, in, want)
+		}
+	}
+
+	// Active up to its exp, without the verification leeway after it.
+	f.clock.Advance(accessTTL - time.Second)
+	if !f.introspect(t, set.AccessToken, "").Active {
+		t.Errorf("inactive a second before exp")
+	}
+	f.clock.Advance(time.Second)
+	if f.introspect(t, set.AccessToken, "").Active {
+		t.Errorf("active at exp")
+	}
+}
+
+func TestIntrospect_RevokedAccessTokenIsInactive(t *testing.T) {
+	f := newFixture(t)
+	set := f.mustLogin(t, "")
+	if err := f.svc.Revoke(context.Background(), auth.RevokeRequest{Token: set.AccessToken}, auth.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if f.introspect(t, set.AccessToken, auth.TokenTypeAccess).Active {
+		t.Errorf("a denylisted access token is active")
+	}
+	// Its session lives on.
+	if !f.introspect(t, set.RefreshToken, "").Active {
+		t.Errorf("the refresh token died with the access token")
+	}
+}
+
+func TestIntrospect_RefreshToken(t *testing.T) {
+	f := newFixture(t)
+	issuedAt := f.clock.Now()
+	first := f.mustLogin(t, "")
+
+	in := f.introspect(t, first.RefreshToken, auth.TokenTypeRefresh)
+	want := auth.Introspection{
+		Active: true, TokenType: auth.TokenTypeRefresh, Subject: "alice", Scope: "read",
+		ExpiresAt: issuedAt.Add(refreshTTL), IssuedAt: issuedAt, Issuer: testIssuer, Audience: []string{testIssuer},
+		ID: in.ID,
+	}
+	if in.ID == "" || fmt.Sprint(in) != fmt.Sprint(want) {
+		t.Fatalf("got %+v, want %+v", in, want)
+	}
+
+	f.clock.Advance(time.Minute)
+	second := f.mustRefresh(t, first.RefreshToken)
+	if f.introspect(t, first.RefreshToken, "").Active {
+		t.Errorf("a rotated-away refresh token is active")
+	}
+	if !f.introspect(t, second.RefreshToken, "").Active {
+		t.Errorf("the current refresh token is inactive")
+	}
+	// Introspection reads; it is no reuse and uses nothing up.
+	third := f.mustRefresh(t, second.RefreshToken)
+
+	// A reuse ends the session: every token of it is inactive.
+	if _, err := f.svc.Refresh(context.Background(), auth.RefreshRequest{RefreshToken: first.RefreshToken}, auth.Meta{}); auth.CodeOf(err) != auth.InvalidGrant {
+		t.Fatalf("reuse: %v", err)
+	}
+	if f.introspect(t, third.RefreshToken, "").Active {
+		t.Errorf("the newest refresh token is active after a reuse")
+	}
+
+	// Expiry.
+	fourth := f.mustLogin(t, "")
+	f.clock.Advance(refreshTTL)
+	if f.introspect(t, fourth.RefreshToken, auth.TokenTypeRefresh).Active {
+		t.Errorf("active at exp")
+	}
+}
+
+func TestIntrospect_Garbage(t *testing.T) {
+	f := newFixture(t)
+	for _, tok := range []string{"", "garbage", "eyJhbGciOiJub25lIn0.e30."} {
+		if f.introspect(t, tok, "").Active {
+			t.Errorf("%q is active", tok)
+		}
+	}
+}
+
+func TestIntrospect_ClientAuthentication(t *testing.T) {
+	f := newFixture(t)
+	tok := f.mustLogin(t, "").AccessToken
+	for _, tc := range []struct {
+		name   string
+		client *auth.ClientAuth
+	}{
+		{"none", nil},
+		{"wrong secret", &auth.ClientAuth{ID: "intro", Secret: "wrong"}},
+		{"unknown client", &auth.ClientAuth{ID: "nobody", Secret: "x"}},
+		{"client not allowed to introspect", f.client("plain")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, err := f.svc.Introspect(context.Background(), auth.IntrospectRequest{Token: tok, Client: tc.client}, auth.Meta{})
+			if auth.CodeOf(err) != auth.InvalidClient || in.Active {
+				t.Fatalf("got %+v, %v; want invalid_client", in, err)
+			}
+		})
+	}
+}

@@ -1,0 +1,67 @@
+package handler
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/authsvc/authsvc/internal/auth"
+)
+
+// introspectionResponse is the RFC 7662 §2.2 body. An inactive token is
+// exactly {"active":false}: every other field is omitted.
+type introspectionResponse struct {
+	Active    bool   `json:"active"`
+	TokenType string `json:"token_type,omitempty"`
+	Subject   string `json:"sub,omitempty"`
+	Scope     string `json:"scope,omitempty"`
+	ClientID  string `json:"client_id,omitempty"`
+	ExpiresAt int64  `json:"exp,omitempty"`
+	IssuedAt  int64  `json:"iat,omitempty"`
+	Issuer    string `json:"iss,omitempty"`
+	// Audience is a string when it has one value and an array otherwise,
+	// as in the token itself (RFC 7519 §4.1.3).
+	Audience any    `json:"aud,omitempty"`
+	ID       string `json:"jti,omitempty"`
+}
+
+// introspectHandler serves POST /introspect (RFC 7662). The caller must
+// authenticate as a client allowed to introspect; the token rules decide
+// the rest.
+func introspectHandler(svc *auth.Service) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := parseBody(c)
+		if err != nil {
+			return err
+		}
+		ca, err := clientAuth(c, p)
+		if err != nil {
+			return err
+		}
+		tok, err := required(p, "token")
+		if err != nil {
+			return err
+		}
+		in, err := svc.Introspect(c.Request().Context(), auth.IntrospectRequest{
+			Token: tok, TokenTypeHint: p.get("token_type_hint"), Client: ca,
+		}, meta(c))
+		if err != nil {
+			return err
+		}
+		if !in.Active {
+			return c.JSON(http.StatusOK, introspectionResponse{})
+		}
+		body := introspectionResponse{
+			Active: true, TokenType: in.TokenType, Subject: in.Subject, Scope: in.Scope, ClientID: in.ClientID,
+			ExpiresAt: in.ExpiresAt.Unix(), IssuedAt: in.IssuedAt.Unix(), Issuer: in.Issuer, ID: in.ID,
+		}
+		switch len(in.Audience) {
+		case 0:
+		case 1:
+			body.Audience = in.Audience[0]
+		default:
+			body.Audience = in.Audience
+		}
+		return c.JSON(http.StatusOK, body)
+	}
+}

@@ -1,0 +1,62 @@
+package handler
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/authsvc/authsvc/internal/auth"
+)
+
+// metadata is the authorization server metadata document (RFC 8414 §2).
+type metadata struct {
+	Issuer                                    string   `json:"issuer"`
+	TokenEndpoint                             string   `json:"token_endpoint"`
+	RevocationEndpoint                        string   `json:"revocation_endpoint"`
+	IntrospectionEndpoint                     string   `json:"introspection_endpoint"`
+	JWKSURI                                   string   `json:"jwks_uri"`
+	GrantTypesSupported                       []string `json:"grant_types_supported"`
+	TokenEndpointAuthMethodsSupported         []string `json:"token_endpoint_auth_methods_supported"`
+	RevocationEndpointAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported"`
+	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
+	ResponseTypesSupported                    []string `json:"response_types_supported"`
+	ScopesSupported                           []string `json:"scopes_supported,omitempty"`
+}
+
+// metadataDocument builds the RFC 8414 document once. issuer is JWT_ISSUER,
+// the service's public base URL: the endpoint URLs are built from it.
+func metadataDocument(issuer string, scopes []string) []byte {
+	base := strings.TrimRight(issuer, "/")
+	// RFC 6749 §2.3.1: HTTP Basic, or the credentials in the body.
+	authMethods := []string{"client_secret_basic", "client_secret_post"}
+	doc := metadata{
+		Issuer:                                 issuer,
+		TokenEndpoint:                          base + "/token",
+		RevocationEndpoint:                     base + "/revoke",
+		IntrospectionEndpoint:                  base + "/introspect",
+		JWKSURI:                                base + "/.well-known/jwks.json",
+		GrantTypesSupported:                    []string{auth.GrantPassword, auth.GrantClientCredentials, auth.GrantRefreshToken},
+		TokenEndpointAuthMethodsSupported:      authMethods,
+		RevocationEndpointAuthMethodsSupported: authMethods,
+		IntrospectionEndpointAuthMethodsSupported: authMethods,
+		// authsvc has no authorization endpoint, so no response types.
+		ResponseTypesSupported: []string{},
+		ScopesSupported:        scopes,
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		panic("handler: marshal metadata: " + err.Error()) // strings and string slices always marshal
+	}
+	return b
+}
+
+// metadataHandler serves the RFC 8414 document. Like the JWKS, it changes
+// only on a restart with new configuration.
+func metadataHandler(doc []byte) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=300")
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, doc)
+	}
+}

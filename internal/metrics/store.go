@@ -1,0 +1,92 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/authsvc/authsvc/internal/store"
+)
+
+// Store returns s instrumented: every operation's latency goes to
+// authsvc_store_operation_duration_seconds and its failures to
+// authsvc_store_errors_total. The answers are s's own, unchanged.
+func (m *Metrics) Store(s store.Store) store.Store {
+	return &instrumentedStore{Store: s, m: m}
+}
+
+// instrumentedStore decorates a store.Store. It embeds the store, so a
+// method added to the contract later still passes through (uninstrumented
+// until it is listed here).
+type instrumentedStore struct {
+	store.Store
+	m *Metrics
+}
+
+// observe records one operation that started at start and ended with
+// *err. Methods call it deferred: defer s.observe(op, time.Now(), &err).
+func (s *instrumentedStore) observe(op string, start time.Time, err *error) {
+	s.m.storeDuration.WithLabelValues(op).Observe(time.Since(start).Seconds())
+	switch e := *err; {
+	case e == nil, errors.Is(e, store.ErrNotFound), errors.Is(e, store.ErrReused), errors.Is(e, store.ErrExists):
+		// Answers, not failures.
+	case errors.Is(e, store.ErrUnavailable):
+		s.m.storeErrors.WithLabelValues(op, "unavailable").Inc()
+	default:
+		s.m.storeErrors.WithLabelValues(op, other).Inc()
+	}
+}
+
+// CreateSession implements store.Store.
+func (s *instrumentedStore) CreateSession(ctx context.Context, sess store.Session, first store.Token) (err error) {
+	defer s.observe("create_session", time.Now(), &err)
+	return s.Store.CreateSession(ctx, sess, first)
+}
+
+// Rotate implements store.Store.
+func (s *instrumentedStore) Rotate(ctx context.Context, req store.RotateRequest) (_ store.RotateResult, err error) {
+	defer s.observe("rotate", time.Now(), &err)
+	return s.Store.Rotate(ctx, req)
+}
+
+// Session implements store.Store.
+func (s *instrumentedStore) Session(ctx context.Context, id string) (_ store.Session, _ store.Token, err error) {
+	defer s.observe("session", time.Now(), &err)
+	return s.Store.Session(ctx, id)
+}
+
+// RevokeSession implements store.Store.
+func (s *instrumentedStore) RevokeSession(ctx context.Context, sessionID string) (err error) {
+	defer s.observe("revoke_session", time.Now(), &err)
+	return s.Store.RevokeSession(ctx, sessionID)
+}
+
+// DenyAccessToken implements store.Store.
+func (s *instrumentedStore) DenyAccessToken(ctx context.Context, jti string, exp time.Time) (err error) {
+	defer s.observe("deny_access_token", time.Now(), &err)
+	return s.Store.DenyAccessToken(ctx, jti, exp)
+}
+
+// AccessTokenDenied implements store.Store.
+func (s *instrumentedStore) AccessTokenDenied(ctx context.Context, jti string) (_ bool, err error) {
+	defer s.observe("access_token_denied", time.Now(), &err)
+	return s.Store.AccessTokenDenied(ctx, jti)
+}
+
+// AddFailure implements store.Store.
+func (s *instrumentedStore) AddFailure(ctx context.Context, key string, window time.Duration) (_ int64, _ time.Duration, err error) {
+	defer s.observe("add_failure", time.Now(), &err)
+	return s.Store.AddFailure(ctx, key, window)
+}
+
+// Failures implements store.Store.
+func (s *instrumentedStore) Failures(ctx context.Context, key string) (_ int64, _ time.Duration, err error) {
+	defer s.observe("failures", time.Now(), &err)
+	return s.Store.Failures(ctx, key)
+}
+
+// Ping implements store.Store.
+func (s *instrumentedStore) Ping(ctx context.Context) (err error) {
+	defer s.observe("ping", time.Now(), &err)
+	return s.Store.Ping(ctx)
+}
