@@ -3,109 +3,11 @@ package auth_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/authsvc/authsvc/internal/auth"
-	"github.com/authsvc/authsvc/internal/credential"
-	"github.com/authsvc/authsvc/internal/issuer"
-	"github.com/authsvc/authsvc/internal/store/memory"
 )
-
-// clock is a manual clock for the service, its issuer and its store.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
-
-const (
-	testIssuer   = "https://auth.test"
-	testAudience = "api.test"
-	accessTTL    = 15 * time.Minute
-	refreshTTL   = time.Hour
-	userPassword = "alice-password"
-)
-
-// fixture is a Service on a memory store with a manual clock, one user
-// (alice) and three clients: intro (may introspect), plain (may not) and
-// billing (may log users in).
-type fixture struct {
-	svc     *auth.Service
-	clock   *clock
-	secrets map[string]string // client_id → secret
-}
-
-func newFixture(t *testing.T) *fixture {
-	t.Helper()
-	clk := &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
-	iss, err := issuer.New(issuer.Config{
-		Algorithm: "HS256", Secret: []byte("test-secret-key-0123456789-abcdefghij"),
-		Issuer: testIssuer, Audience: []string{testAudience}, Leeway: 30 * time.Second, Now: clk.Now,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, err := bcrypt.GenerateFromPassword([]byte(userPassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{clock: clk, secrets: map[string]string{}}
-	yaml := fmt.Sprintf("users:\n  - username: alice\n    password_hash: %q\n    scopes: [read, write]\nclients:\n", pw)
-	for _, c := range []struct {
-		id         string
-		introspect bool
-	}{{"intro", true}, {"plain", false}, {"billing", false}} {
-		secret, hash, err := credential.GenerateClientSecret()
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.secrets[c.id] = secret
-		yaml += fmt.Sprintf("  - client_id: %s\n    client_secret_hash: %q\n    grant_types: [password, refresh_token]\n    scopes: [read, write]\n    introspect: %t\n",
-			c.id, hash, c.introspect)
-	}
-	creds, _, err := credential.Parse([]byte(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.svc = auth.New(auth.Config{
-		AccessTTL: accessTTL, RefreshTTL: refreshTTL, SessionMaxTTL: 24 * time.Hour, ClockSkew: 30 * time.Second,
-	}, auth.Deps{Issuer: iss, Store: memory.New(clk.Now), Credentials: creds, Now: clk.Now})
-	return f
-}
-
-func (f *fixture) client(id string) *auth.ClientAuth {
-	return &auth.ClientAuth{ID: id, Secret: f.secrets[id]}
-}
-
-// mustLogin logs alice in, through client when it is not empty.
-func (f *fixture) mustLogin(t *testing.T, client string) *auth.TokenSet {
-	t.Helper()
-	req := auth.PasswordRequest{Username: "alice", Password: userPassword, Scope: "read"}
-	if client != "" {
-		req.Client = f.client(client)
-	}
-	set, err := f.svc.Password(context.Background(), req, auth.Meta{Addr: "192.0.2.1"})
-	if err != nil {
-		t.Fatalf("Password: %v", err)
-	}
-	return set
-}
-
-func (f *fixture) mustRefresh(t *testing.T, rt string) *auth.TokenSet {
-	t.Helper()
-	set, err := f.svc.Refresh(context.Background(), auth.RefreshRequest{RefreshToken: rt}, auth.Meta{})
-	if err != nil {
-		t.Fatalf("Refresh: %v", err)
-	}
-	return set
-}
 
 // introspect asks as the intro client, with hint.
 func (f *fixture) introspect(t *testing.T, tok, hint string) auth.Introspection {

@@ -3,95 +3,15 @@ package auth_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/authsvc/authsvc/internal/auth"
-	"github.com/authsvc/authsvc/internal/credential"
-	"github.com/authsvc/authsvc/internal/issuer"
-	"github.com/authsvc/authsvc/internal/store/memory"
-	"github.com/authsvc/authsvc/internal/store/storetest"
 )
-
-const pw = "correct-horse-battery"
-
-// fixture is a Service on the memory store with a manual clock.
-type fixture struct {
-	svc    *auth.Service
-	clock  *storetest.Clock
-	events []auth.Event
-}
-
-func newFixture(t *testing.T, cfg auth.Config) *fixture {
-	t.Helper()
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds, _, err := credential.Parse([]byte(fmt.Sprintf(`users:
-  - username: alice
-    password_hash: %q
-    scopes: [read, write]
-clients:
-  - client_id: app
-    client_secret_hash: %q
-    grant_types: [password, refresh_token]
-    scopes: [read]
-`, h, h)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{clock: storetest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))}
-	iss, err := issuer.New(issuer.Config{
-		Algorithm: "HS256", Secret: []byte("0123456789abcdef0123456789abcdef-test"),
-		Issuer: "https://auth.test", Audience: []string{"api"}, Now: f.clock.Now,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.AccessTTL == 0 {
-		cfg.AccessTTL = 15 * time.Minute
-	}
-	if cfg.RefreshTTL == 0 {
-		cfg.RefreshTTL = time.Hour
-	}
-	if cfg.SessionMaxTTL == 0 {
-		cfg.SessionMaxTTL = 3 * time.Hour
-	}
-	f.svc = auth.New(cfg, auth.Deps{
-		Issuer: iss, Store: memory.New(f.clock.Now), Credentials: creds, Now: f.clock.Now,
-		OnEvent: func(e auth.Event) { f.events = append(f.events, e) },
-	})
-	return f
-}
-
-func (f *fixture) login(t *testing.T) *auth.TokenSet {
-	t.Helper()
-	set, err := f.svc.Password(context.Background(), auth.PasswordRequest{Username: "alice", Password: pw}, auth.Meta{Addr: "192.0.2.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
-}
-
-func (f *fixture) refresh(rt string) (*auth.TokenSet, error) {
-	return f.svc.Refresh(context.Background(), auth.RefreshRequest{RefreshToken: rt}, auth.Meta{Addr: "192.0.2.1"})
-}
-
-func wantCode(t *testing.T, err error, code auth.Code) {
-	t.Helper()
-	var e *auth.Error
-	if !errors.As(err, &e) || e.Code != code {
-		t.Fatalf("err = %v, want %s", err, code)
-	}
-}
 
 func TestRefresh_NeverOutlivesSessionMaxTTL(t *testing.T) {
 	f := newFixture(t, auth.Config{RefreshTTL: time.Hour, SessionMaxTTL: 150 * time.Minute})
-	set := f.login(t)
+	set := f.mustLogin(t, "")
 	if set.RefreshExpiresIn != time.Hour {
 		t.Fatalf("first refresh lifetime %v", set.RefreshExpiresIn)
 	}
@@ -126,7 +46,7 @@ func TestRefresh_NeverOutlivesSessionMaxTTL(t *testing.T) {
 
 func TestRefresh_ExpiredTokenIsInvalidGrant(t *testing.T) {
 	f := newFixture(t, auth.Config{RefreshTTL: time.Hour})
-	set := f.login(t)
+	set := f.mustLogin(t, "")
 	f.clock.Advance(time.Hour + time.Minute)
 	_, err := f.refresh(set.RefreshToken)
 	wantCode(t, err, auth.InvalidGrant)
@@ -147,7 +67,7 @@ func TestRefresh_GraceWindow(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, auth.Config{ReuseGrace: tc.grace})
-			first := f.login(t)
+			first := f.mustLogin(t, "")
 			f.clock.Advance(time.Minute)
 			next, err := f.refresh(first.RefreshToken)
 			if err != nil {
@@ -180,59 +100,57 @@ func TestRefresh_GraceWindow(t *testing.T) {
 
 func TestPassword_LockoutAfterMaxFailures(t *testing.T) {
 	f := newFixture(t, auth.Config{LoginFailuresMax: 3, LoginFailuresWindow: time.Minute})
-	ctx := context.Background()
 	try := func(addr, password string) error {
-		_, err := f.svc.Password(ctx, auth.PasswordRequest{Username: "alice", Password: password}, auth.Meta{Addr: addr})
+		_, err := f.password(addr, password, nil, "")
 		return err
 	}
 	for range 3 {
 		wantCode(t, try("192.0.2.7", "wrong"), auth.InvalidGrant)
 	}
 	// Locked: even the right password gets 429, with a Retry-After.
-	err := try("192.0.2.7", pw)
+	err := try("192.0.2.7", userPassword)
 	wantCode(t, err, auth.TooManyRequests)
 	var e *auth.Error
 	if errors.As(err, &e); e.RetryAfter <= 0 || e.RetryAfter > time.Minute {
 		t.Errorf("RetryAfter = %v", e.RetryAfter)
 	}
 	// Another address is not locked.
-	if err := try("192.0.2.8", pw); err != nil {
+	if err := try("192.0.2.8", userPassword); err != nil {
 		t.Fatalf("other address: %v", err)
 	}
 	// The window ends.
 	f.clock.Advance(time.Minute + time.Second)
-	if err := try("192.0.2.7", pw); err != nil {
+	if err := try("192.0.2.7", userPassword); err != nil {
 		t.Fatalf("after the window: %v", err)
 	}
 }
 
 func TestPassword_ScopeWithClient(t *testing.T) {
-	f := newFixture(t, auth.Config{})
-	ctx := context.Background()
-	set, err := f.svc.Password(ctx, auth.PasswordRequest{Username: "alice", Password: pw, Client: &auth.ClientAuth{ID: "app", Secret: pw}}, auth.Meta{})
+	f := newFixture(t)
+	set, err := f.password("", userPassword, f.client("app"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if set.Scope != "read" {
 		t.Fatalf("scope = %q, want the user's ∩ the client's", set.Scope)
 	}
-	_, err = f.svc.Password(ctx, auth.PasswordRequest{Username: "alice", Password: pw, Scope: "write", Client: &auth.ClientAuth{ID: "app", Secret: pw}}, auth.Meta{})
+	_, err = f.password("", userPassword, f.client("app"), "write")
 	wantCode(t, err, auth.InvalidScope)
-	_, err = f.svc.Password(ctx, auth.PasswordRequest{Username: "alice", Password: pw, Client: &auth.ClientAuth{ID: "app", Secret: "nope"}}, auth.Meta{})
+	_, err = f.password("", userPassword, &auth.ClientAuth{ID: "app", Secret: "nope"}, "")
 	wantCode(t, err, auth.InvalidClient)
 }
 
 func TestRevoke_AccessTokenOfAnotherClient(t *testing.T) {
-	f := newFixture(t, auth.Config{})
+	f := newFixture(t)
 	ctx := context.Background()
-	set, err := f.svc.Password(ctx, auth.PasswordRequest{Username: "alice", Password: pw, Client: &auth.ClientAuth{ID: "app", Secret: pw}}, auth.Meta{})
+	set, err := f.password("", userPassword, f.client("app"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantCode(t, f.svc.Revoke(ctx, auth.RevokeRequest{Token: set.AccessToken}, auth.Meta{}), auth.InvalidClient)
 	wantCode(t, f.svc.Revoke(ctx, auth.RevokeRequest{Token: set.RefreshToken}, auth.Meta{}), auth.InvalidClient)
 	// Nothing was revoked by the refused calls.
-	if _, err := f.svc.Refresh(ctx, auth.RefreshRequest{RefreshToken: set.RefreshToken, Client: &auth.ClientAuth{ID: "app", Secret: pw}}, auth.Meta{}); err != nil {
+	if _, err := f.svc.Refresh(ctx, auth.RefreshRequest{RefreshToken: set.RefreshToken, Client: f.client("app")}, auth.Meta{}); err != nil {
 		t.Fatalf("refresh after refused revoke: %v", err)
 	}
 }

@@ -1,0 +1,141 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/issuer"
+	"github.com/authsvc/authsvc/internal/store/memory"
+)
+
+// clock is a manual clock for the service, its issuer and its store.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+
+const (
+	testIssuer   = "https://auth.test"
+	testAudience = "api.test"
+	accessTTL    = 15 * time.Minute
+	refreshTTL   = time.Hour
+	userPassword = "alice-password"
+)
+
+// fixture is a Service on a memory store with a manual clock, one user
+// (alice) and three clients: intro (may introspect), plain (may not) and
+// billing (may log users in).
+type fixture struct {
+	svc     *auth.Service
+	clock   *clock
+	secrets map[string]string // client_id → secret
+	events  []auth.Event      // every audit event, in order
+}
+
+// newFixture builds the fixture; cfg, when given, overrides the default
+// lifetimes and limits field by field (zero fields keep the defaults).
+func newFixture(t *testing.T, cfg ...auth.Config) *fixture {
+	t.Helper()
+	clk := &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	iss, err := issuer.New(issuer.Config{
+		Algorithm: "HS256", Secret: []byte("test-secret-key-0123456789-abcdefghij"),
+		Issuer: testIssuer, Audience: []string{testAudience}, Leeway: 30 * time.Second, Now: clk.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := bcrypt.GenerateFromPassword([]byte(userPassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{clock: clk, secrets: map[string]string{}}
+	yaml := fmt.Sprintf("users:\n  - username: alice\n    password_hash: %q\n    scopes: [read, write]\nclients:\n", pw)
+	for _, c := range []struct {
+		id         string
+		introspect bool
+		scopes     string
+	}{{"intro", true, "read, write"}, {"plain", false, "read, write"}, {"billing", false, "read, write"}, {"app", false, "read"}} {
+		secret, hash, err := credential.GenerateClientSecret()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.secrets[c.id] = secret
+		yaml += fmt.Sprintf("  - client_id: %s\n    client_secret_hash: %q\n    grant_types: [password, refresh_token]\n    scopes: [%s]\n    introspect: %t\n",
+			c.id, hash, c.scopes, c.introspect)
+	}
+	creds, _, err := credential.Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := auth.Config{AccessTTL: accessTTL, RefreshTTL: refreshTTL, SessionMaxTTL: 24 * time.Hour, ClockSkew: 30 * time.Second}
+	if len(cfg) > 0 {
+		o := cfg[0]
+		c.ReuseGrace, c.LoginFailuresMax, c.LoginFailuresWindow = o.ReuseGrace, o.LoginFailuresMax, o.LoginFailuresWindow
+		if o.RefreshTTL != 0 {
+			c.RefreshTTL = o.RefreshTTL
+		}
+		if o.SessionMaxTTL != 0 {
+			c.SessionMaxTTL = o.SessionMaxTTL
+		}
+	}
+	f.svc = auth.New(c, auth.Deps{Issuer: iss, Store: memory.New(clk.Now), Credentials: creds, Now: clk.Now,
+		OnEvent: func(e auth.Event) { f.events = append(f.events, e) }})
+	return f
+}
+
+func (f *fixture) client(id string) *auth.ClientAuth {
+	return &auth.ClientAuth{ID: id, Secret: f.secrets[id]}
+}
+
+// mustLogin logs alice in, through client when it is not empty.
+func (f *fixture) mustLogin(t *testing.T, client string) *auth.TokenSet {
+	t.Helper()
+	req := auth.PasswordRequest{Username: "alice", Password: userPassword, Scope: "read"}
+	if client != "" {
+		req.Client = f.client(client)
+	}
+	set, err := f.svc.Password(context.Background(), req, auth.Meta{Addr: "192.0.2.1"})
+	if err != nil {
+		t.Fatalf("Password: %v", err)
+	}
+	return set
+}
+
+func (f *fixture) mustRefresh(t *testing.T, rt string) *auth.TokenSet {
+	t.Helper()
+	set, err := f.svc.Refresh(context.Background(), auth.RefreshRequest{RefreshToken: rt}, auth.Meta{})
+	if err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	return set
+}
+
+// refresh rotates rt without client authentication.
+func (f *fixture) refresh(rt string) (*auth.TokenSet, error) {
+	return f.svc.Refresh(context.Background(), auth.RefreshRequest{RefreshToken: rt}, auth.Meta{Addr: "192.0.2.1"})
+}
+
+// password logs alice in from addr with password, through client when given.
+func (f *fixture) password(addr, password string, client *auth.ClientAuth, scope string) (*auth.TokenSet, error) {
+	return f.svc.Password(context.Background(), auth.PasswordRequest{Username: "alice", Password: password, Scope: scope, Client: client}, auth.Meta{Addr: addr})
+}
+
+func wantCode(t *testing.T, err error, code auth.Code) {
+	t.Helper()
+	var e *auth.Error
+	if !errors.As(err, &e) || e.Code != code {
+		t.Fatalf("err = %v, want %s", err, code)
+	}
+}
