@@ -3,10 +3,12 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -382,13 +384,23 @@ func TestE2E_RedisDown(t *testing.T) {
 }
 
 // TestE2E_StartsWithoutRedis checks that an unreachable Redis at start-up
-// is not a start-up error.
+// is not a start-up error, and that when Redis then appears at that
+// address the same process becomes ready (within the contract's 5 s) and
+// serves logins: no crash loop, no restart.
 func TestE2E_StartsWithoutRedis(t *testing.T) {
-	svc := startAuthsvc(t, baseEnv(t, "redis://"+freeAddr(t)+"/0"))
+	addr := freeAddr(t)
+	svc := startAuthsvc(t, baseEnv(t, "redis://"+addr+"/0"))
 	if r := call(t, "GET", svc.URL+"/readyz", "", ""); r.Status != 503 {
 		t.Fatalf("/readyz = %d", r.Status)
 	}
 	wantError(t, postForm(t, svc.URL+"/token", "grant_type", "password", "username", "alice", "password", alicePassword), 503, "temporarily_unavailable")
+
+	_, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	redistest.Start(t, redistest.WithPort(p))
+	waitForReady(t, svc)
+	login(t, svc.URL)
+	svc.alive(t)
 }
 
 // TestE2E_JWKS checks the key set document for HS256 (empty) and ES256.

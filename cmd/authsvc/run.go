@@ -282,15 +282,33 @@ func openStore(cfg *Config) (store.Store, error) {
 	return redisstore.New(client, cfg.RedisKeyPrefix), nil
 }
 
-// Timeouts of the Redis client: short, so that an outage turns into a quick
-// 503 instead of requests piling up.
+// Settings of the Redis client, the same for every topology: short, so that
+// an outage turns into a quick 503 instead of requests piling up. A refused
+// connection fails at once; a host that does not answer at all costs at most
+// (redisMaxRetries+1) × redisDialTimeout, well inside the HTTP write timeout.
+// Retries are safe: every store script recognises its own repeat (see
+// package redisstore).
 const (
 	redisDialTimeout = 1 * time.Second
-	redisIOTimeout   = 1 * time.Second
+	redisIOTimeout   = 1 * time.Second // scripts run in well under a millisecond
+	redisPoolTimeout = 1 * time.Second // waiting for a free connection
+	// redisDialerRetries is 1: no extra dial inside one attempt; the
+	// command-level retries below are the only ones.
+	redisDialerRetries = 1
+	// redisMaxRetries is the retries of a command on a network error or
+	// timeout (single node and Sentinel); the Cluster client retries within
+	// redisMaxRedirects instead, which also bounds MOVED/ASK redirects.
+	redisMaxRetries      = 2
+	redisMaxRedirects    = 3
+	redisMinRetryBackoff = 10 * time.Millisecond
+	redisMaxRetryBackoff = 100 * time.Millisecond
 )
 
 // redisClient builds the go-redis client for the configured topology:
-// Cluster, Sentinel or a single node.
+// Cluster, Sentinel or a single node. Every command goes to a master:
+// Cluster ReadOnly, RouteByLatency and RouteRandomly stay off and the
+// Sentinel client is a FailoverClient (never ReplicaOnly), because the
+// scripts write and a replica may lag behind its master.
 func redisClient(cfg *Config) (goredis.UniversalClient, error) {
 	var tlsConf *tls.Config
 	if cfg.RedisTLS.V {
@@ -298,28 +316,42 @@ func redisClient(cfg *Config) (goredis.UniversalClient, error) {
 	}
 	switch {
 	case len(cfg.RedisClusterAddrs) > 0:
+		// MOVED and ASK are followed, and the slot map reloaded, by the
+		// client; a node that fails over is found through them.
 		return goredis.NewClusterClient(&goredis.ClusterOptions{
 			Addrs: cfg.RedisClusterAddrs, Username: cfg.RedisUsername, Password: cfg.RedisPassword.Reveal(),
-			TLSConfig: tlsConf, DialTimeout: redisDialTimeout, ReadTimeout: redisIOTimeout,
-			WriteTimeout: redisIOTimeout, PoolTimeout: redisIOTimeout,
+			TLSConfig: tlsConf, ReadOnly: false, MaxRedirects: redisMaxRedirects,
+			DialTimeout: redisDialTimeout, DialerRetries: redisDialerRetries,
+			ReadTimeout: redisIOTimeout, WriteTimeout: redisIOTimeout, PoolTimeout: redisPoolTimeout,
+			MinRetryBackoff: redisMinRetryBackoff, MaxRetryBackoff: redisMaxRetryBackoff,
 		}), nil
 	case len(cfg.RedisSentinelAddrs) > 0:
+		// The client asks the sentinels for the master on every new
+		// connection and drops its connections when they announce a new
+		// one (+switch-master); until the failover is done, requests get 503.
+		// The sentinels get the same ACL credentials as the data nodes.
 		return goredis.NewFailoverClient(&goredis.FailoverOptions{
 			MasterName: cfg.RedisSentinelMaster, SentinelAddrs: cfg.RedisSentinelAddrs,
 			Username: cfg.RedisUsername, Password: cfg.RedisPassword.Reveal(),
 			SentinelUsername: cfg.RedisUsername, SentinelPassword: cfg.RedisPassword.Reveal(),
-			TLSConfig: tlsConf, DialTimeout: redisDialTimeout, ReadTimeout: redisIOTimeout,
-			WriteTimeout: redisIOTimeout, PoolTimeout: redisIOTimeout,
+			TLSConfig: tlsConf, ReplicaOnly: false,
+			MaxRetries: redisMaxRetries, DialTimeout: redisDialTimeout, DialerRetries: redisDialerRetries,
+			ReadTimeout: redisIOTimeout, WriteTimeout: redisIOTimeout, PoolTimeout: redisPoolTimeout,
+			MinRetryBackoff: redisMinRetryBackoff, MaxRetryBackoff: redisMaxRetryBackoff,
 		}), nil
 	}
 	opts, err := goredis.ParseURL(cfg.RedisURL.Reveal())
 	if err != nil {
 		return nil, errors.New("REDIS_URL: cannot be parsed") // never quote it: it may hold a password
 	}
+	opts.MaxRetries = redisMaxRetries
 	opts.DialTimeout = redisDialTimeout
+	opts.DialerRetries = redisDialerRetries
 	opts.ReadTimeout = redisIOTimeout
 	opts.WriteTimeout = redisIOTimeout
-	opts.PoolTimeout = redisIOTimeout
+	opts.PoolTimeout = redisPoolTimeout
+	opts.MinRetryBackoff = redisMinRetryBackoff
+	opts.MaxRetryBackoff = redisMaxRetryBackoff
 	return goredis.NewClient(opts), nil
 }
 

@@ -11,9 +11,9 @@
 //	opt, _ := goredis.ParseURL(srv.URL())
 //	client := goredis.NewClient(opt)
 //
-// Only single-node servers exist today. Cluster and Sentinel starters are
-// meant to be built from the same pieces: a process launched by launch on a
-// port from freePort, made ready by waitReady.
+// StartCluster starts a three-master Redis Cluster and StartSentinel a
+// master, a replica and three sentinels, from the same pieces: processes
+// launched on ports from freePort, made ready by waitReady, killed by PID.
 package redistest
 
 import (
@@ -74,6 +74,12 @@ type config struct {
 	aof   bool
 	fsync Fsync
 	extra []string
+	port  int // WithPort: this port, never another
+
+	// Set by StartCluster and StartSentinel only.
+	busPort  bool   // pick a cluster bus port together with the port
+	confText string // contents of a config file passed as first argument
+	sentinel bool   // run as a sentinel (--sentinel) with only confText's settings
 }
 
 // Option configures a server started by Start.
@@ -98,15 +104,27 @@ func WithArgs(args ...string) Option {
 	}
 }
 
+// WithPort starts the server on port instead of a free one picked by Start,
+// for example where a test told a client about an address before any server
+// listened there. Start fails when the port is taken.
+func WithPort(port int) Option {
+	return func(c *config) {
+		c.port = port
+	}
+}
+
 // Server is a redis-server process owned by one test. Its methods may be
 // called from the test goroutine only (they may call tb.Fatalf), except Addr,
 // URL, Port and Dir, which are safe anywhere.
 type Server struct {
-	tb   testing.TB
-	bin  string
-	dir  string
-	port int
-	args []string // everything but --port
+	tb      testing.TB
+	bin     string
+	dir     string
+	port    int
+	busPort int      // cluster bus port, 0 when not in a cluster
+	conf    string   // config file passed first, "" for none
+	mode    []string // "--sentinel" for a sentinel
+	args    []string // everything but the above and --port
 
 	mu   sync.Mutex
 	proc *process // nil while stopped
@@ -119,22 +137,73 @@ type Server struct {
 // not come up.
 func Start(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
-	bin := lookBinary(tb)
+	return start(tb, newConfig(opts))
+}
+
+// newConfig applies opts to a zero config.
+func newConfig(opts []Option) config {
 	var cfg config
 	for _, o := range opts {
 		o(&cfg)
 	}
+	return cfg
+}
+
+// addrs returns the host:port of every server.
+func addrs(servers []*Server) []string {
+	a := make([]string, len(servers))
+	for i, s := range servers {
+		a[i] = s.Addr()
+	}
+	return a
+}
+
+// waitUntil polls check until it returns nil, or fails the test after
+// timeout naming what it waited for and check's last error.
+func waitUntil(tb testing.TB, timeout time.Duration, what string, check func() error) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("redistest: %s not ready after %v: %v", what, timeout, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// start starts a server configured by cfg; see Start.
+func start(tb testing.TB, cfg config) *Server {
+	tb.Helper()
+	bin := lookBinary(tb)
 	s := &Server{tb: tb, bin: bin, dir: tb.TempDir()}
-	s.args = serverArgs(s.dir, cfg)
+	if cfg.sentinel {
+		s.mode = []string{"--sentinel"}
+		s.args = baseArgs(s.dir)
+	} else {
+		s.args = serverArgs(s.dir, cfg)
+	}
+	if cfg.confText != "" {
+		s.conf = filepath.Join(s.dir, "redis.conf")
+		if err := os.WriteFile(s.conf, []byte(cfg.confText), 0o600); err != nil {
+			tb.Fatalf("redistest: write config: %v", err)
+		}
+	}
 	tb.Cleanup(s.Stop)
 
+	attempts := startAttempts
+	if cfg.port != 0 {
+		attempts = 1
+	}
 	var lastErr error
-	for range startAttempts {
-		port, err := freePort()
-		if err != nil {
+	for range attempts {
+		var err error
+		if s.port, s.busPort, err = pickPorts(cfg); err != nil {
 			tb.Fatalf("redistest: pick a free port: %v", err)
 		}
-		s.port = port
 		proc, err := s.launchAndWait()
 		if err == nil {
 			s.setProc(proc)
@@ -145,8 +214,28 @@ func Start(tb testing.TB, opts ...Option) *Server {
 		}
 		lastErr = err
 	}
-	tb.Fatalf("redistest: start redis-server after %d attempts: %v", startAttempts, lastErr)
+	tb.Fatalf("redistest: start redis-server after %d attempts: %v", attempts, lastErr)
 	return nil
+}
+
+// pickPorts returns the port (and, for a cluster node, the bus port) of a
+// new server.
+func pickPorts(cfg config) (port, busPort int, err error) {
+	port = cfg.port
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return 0, 0, err
+		}
+	}
+	if cfg.busPort {
+		// Not port+10000, the default, which may be taken or past 65535.
+		for busPort == 0 || busPort == port {
+			if busPort, err = freePort(); err != nil {
+				return 0, 0, err
+			}
+		}
+	}
+	return port, busPort, nil
 }
 
 // Addr returns the server's host:port.
@@ -229,7 +318,16 @@ func (s *Server) setProc(p *process) {
 
 // launchAndWait starts the process on s.port and waits until it is ready.
 func (s *Server) launchAndWait() (*process, error) {
-	args := append([]string{"--port", strconv.Itoa(s.port)}, s.args...)
+	var args []string
+	if s.conf != "" {
+		args = append(args, s.conf) // redis-server takes its config file first
+	}
+	args = append(args, s.mode...)
+	args = append(args, "--port", strconv.Itoa(s.port))
+	if s.busPort != 0 {
+		args = append(args, "--cluster-port", strconv.Itoa(s.busPort))
+	}
+	args = append(args, s.args...)
 	proc, err := launch(s.bin, s.dir, args)
 	if err != nil {
 		return nil, err
@@ -251,17 +349,21 @@ func lookBinary(tb testing.TB) string {
 	return bin
 }
 
-// serverArgs returns the redis-server arguments for cfg, without --port.
-func serverArgs(dir string, cfg config) []string {
-	args := []string{
+// baseArgs returns the arguments every process gets, server or sentinel:
+// loopback only, in the foreground, files in dir, output to the log file.
+func baseArgs(dir string) []string {
+	return []string{
 		"--bind", "127.0.0.1",
 		"--protected-mode", "yes",
 		"--daemonize", "no",
 		"--dir", dir,
 		"--logfile", "",
-		"--save", "",
-		"--appendonly", "no",
 	}
+}
+
+// serverArgs returns the redis-server arguments for cfg, without --port.
+func serverArgs(dir string, cfg config) []string {
+	args := append(baseArgs(dir), "--save", "", "--appendonly", "no")
 	if cfg.aof {
 		fsync := cfg.fsync
 		if fsync == "" {

@@ -71,9 +71,15 @@ func mustStore(tb testing.TB, srv *redistest.Server, prefix string) *redisstore.
 
 func TestStore(t *testing.T) {
 	srv := redistest.Start(t)
+	runConformance(t, func() goredis.UniversalClient { return mustClient(t, srv) })
+}
+
+// runConformance runs the conformance suite on Stores built on clients from
+// newClient, each case under its own key prefix.
+func runConformance(t *testing.T, newClient func() goredis.UniversalClient) {
 	storetest.Run(t, func(t *testing.T) storetest.Harness {
 		return storetest.Harness{
-			Store:   redisstore.New(mustClient(t, srv), newPrefix()),
+			Store:   redisstore.New(newClient(), newPrefix()),
 			Clock:   storetest.NewClock(time.Now()),
 			RealTTL: true,
 		}
