@@ -55,6 +55,7 @@ func TestFail_ClassifiesUnavailable(t *testing.T) {
 		{"MISCONF", replyErr("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk."), true},
 		{"OOM", replyErr("OOM command not allowed when used memory > 'maxmemory'."), true},
 		{"ERR-prefixed LOADING", replyErr("ERR LOADING Redis is loading"), true},
+		{"no sentinel knows the master", fmt.Errorf("redis: all sentinels specified in configuration are unreachable: %w", errors.Join(goredis.Nil, goredis.Nil)), true},
 
 		{"canceled by the caller", context.Canceled, false},
 		{"dial canceled by the caller", &net.OpError{Op: "dial", Net: "tcp", Err: context.Canceled}, false},

@@ -405,7 +405,6 @@ var unavailableReplies = map[string]bool{
 // unavailable reports whether err means Redis cannot be read or written right
 // now, as opposed to a bug, a refused request or the caller giving up.
 func unavailable(err error) bool {
-	var redisErr goredis.Error
 	var netErr net.Error
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -421,11 +420,16 @@ func unavailable(err error) bool {
 		errors.Is(err, syscall.EPIPE),
 		errors.As(err, &netErr):
 		return true
-	case errors.As(err, &redisErr):
-		return unavailableReplies[replyCode(redisErr.Error())]
-	default:
-		return false
 	}
+	// A reply from Redis itself: its code says whether to try again.
+	if reply, ok := err.(goredis.Error); ok {
+		return unavailableReplies[replyCode(reply.Error())]
+	}
+	// A reply wrapped in a client error means the client could not reach
+	// the node it needed: e.g. every sentinel answered that it knows no
+	// such master ("all sentinels … unreachable: redis: nil").
+	var wrapped goredis.Error
+	return errors.As(err, &wrapped)
 }
 
 // replyCode returns the error code of a Redis error reply: its first word,
