@@ -48,5 +48,19 @@ tidy: ## fail when go.mod/go.sum are not tidy
 bench: ## micro-benchmarks of the hot paths
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 
+# Fuzz targets as package:Target. Each runs for FUZZTIME with FUZZPARALLEL
+# workers (1 by default: the test machines are small and shared).
+FUZZTIME     ?= 5m
+FUZZPARALLEL ?= 1
+FUZZ_TARGETS := ./internal/handler:FuzzParseBody_Form ./internal/handler:FuzzParseBody_JSON \
+                ./internal/handler:FuzzClientAuth ./internal/issuer:FuzzVerify ./internal/credential:FuzzParse
+
+fuzz: ## run every fuzz target for FUZZTIME (default 5m) each; a crasher lands in testdata/fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) $$pkg; \
+	done
+
 clean: ## remove build output
 	rm -rf bin
