@@ -1,0 +1,190 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/issuer"
+	"github.com/authsvc/authsvc/internal/store/memory"
+)
+
+const alicePassword = "alice-lockout-pw"
+
+// fixture is a Service on a memory store whose audit events are counted.
+type fixture struct {
+	svc          *auth.Service
+	clientSecret string
+	mu           sync.Mutex
+	events       map[string]int
+}
+
+func (f *fixture) count(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.events[name]
+}
+
+func newFixture(tb testing.TB, maxFailures int) *fixture {
+	tb.Helper()
+	iss, err := issuer.New(issuer.Config{
+		Algorithm: "HS256", Secret: []byte("lockout-test-secret-0123456789-abcdef"),
+		Issuer: "https://auth.test", Audience: []string{"api.test"},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(alicePassword), bcrypt.MinCost)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	secret, secretHash, err := credential.GenerateClientSecret()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	creds, _, err := credential.Parse(fmt.Appendf(nil, `users:
+  - {username: alice, password_hash: %q, scopes: [read]}
+  - {username: bob, password_hash: %q, scopes: [read]}
+clients:
+  - {client_id: svc, client_secret_hash: %q, grant_types: [client_credentials], scopes: [read]}
+`, h, h, secretHash))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f := &fixture{clientSecret: secret, events: map[string]int{}}
+	f.svc = auth.New(auth.Config{
+		AccessTTL: time.Minute, RefreshTTL: time.Hour, SessionMaxTTL: 2 * time.Hour,
+		LoginFailuresMax: maxFailures, LoginFailuresWindow: 15 * time.Minute,
+	}, auth.Deps{Issuer: iss, Store: memory.New(time.Now), Credentials: creds, OnEvent: func(e auth.Event) {
+		f.mu.Lock()
+		f.events[e.Name]++
+		f.mu.Unlock()
+	}})
+	return f
+}
+
+func (f *fixture) login(user, pw, addr string) error {
+	_, err := f.svc.Password(context.Background(), auth.PasswordRequest{Username: user, Password: pw}, auth.Meta{Addr: addr})
+	return err
+}
+
+func retryAfter(err error) time.Duration {
+	var e *auth.Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}
+
+// TestPassword_StormGetsAtMostMaxChecks sends 300 concurrent wrong
+// passwords for one user from one address: at most LOGIN_FAILURES_MAX are
+// checked, every other one is 429 with Retry-After.
+func TestPassword_StormGetsAtMostMaxChecks(t *testing.T) {
+	const max, storm = 5, 300
+	f := newFixture(t, max)
+	var wg sync.WaitGroup
+	var grants, limited, other atomic.Int64
+	for i := range storm {
+		wg.Go(func() {
+			err := f.login("alice", fmt.Sprintf("wrong-%d", i), "192.0.2.1")
+			switch auth.CodeOf(err) {
+			case auth.InvalidGrant:
+				grants.Add(1)
+			case auth.TooManyRequests:
+				limited.Add(1)
+				if retryAfter(err) <= 0 {
+					t.Error("429 without Retry-After")
+				}
+			default:
+				other.Add(1)
+				t.Errorf("unexpected %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if checks := f.count(auth.EventLoginFailed); checks > max || grants.Load() != int64(checks) {
+		t.Fatalf("%d password checks (%d invalid_grant), want at most %d", checks, grants.Load(), max)
+	}
+	if grants.Load()+limited.Load() != storm {
+		t.Fatalf("%d invalid_grant + %d too_many_requests of %d", grants.Load(), limited.Load(), storm)
+	}
+	// While locked, even the right password is refused, unchecked.
+	if err := f.login("alice", alicePassword, "192.0.2.1"); auth.CodeOf(err) != auth.TooManyRequests {
+		t.Fatalf("right password while locked: %v", err)
+	}
+	// The lock is per (user, address): alice from elsewhere, and bob from
+	// the same address, are not affected.
+	if err := f.login("alice", alicePassword, "198.51.100.2"); err != nil {
+		t.Fatalf("alice from another address: %v", err)
+	}
+	if err := f.login("bob", alicePassword, "192.0.2.1"); err != nil {
+		t.Fatalf("bob from the storm's address: %v", err)
+	}
+}
+
+// TestPassword_SuccessResetsNoCounter checks that a successful login does
+// not clear failures: neither another address's nor its own.
+func TestPassword_SuccessResetsNoCounter(t *testing.T) {
+	f := newFixture(t, 3)
+	for range 3 {
+		f.login("alice", "wrong", "192.0.2.1")
+	}
+	f.login("alice", "wrong", "198.51.100.2")
+	f.login("alice", "wrong", "198.51.100.2")
+	if err := f.login("alice", alicePassword, "198.51.100.2"); err != nil {
+		t.Fatalf("login below the limit: %v", err)
+	}
+	if err := f.login("alice", alicePassword, "192.0.2.1"); auth.CodeOf(err) != auth.TooManyRequests {
+		t.Fatalf("another address's success reset the lock: %v", err)
+	}
+	if err := f.login("alice", "wrong", "198.51.100.2"); auth.CodeOf(err) != auth.InvalidGrant {
+		t.Fatalf("third failure: %v", err)
+	}
+	if err := f.login("alice", alicePassword, "198.51.100.2"); auth.CodeOf(err) != auth.TooManyRequests {
+		t.Fatalf("own success reset the counter: %v", err)
+	}
+}
+
+// TestPassword_ParallelCorrectLoginsAreNotRefused runs many more correct
+// logins of one pair at once than the limit: none may be refused.
+func TestPassword_ParallelCorrectLoginsAreNotRefused(t *testing.T) {
+	f := newFixture(t, 2)
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Go(func() {
+			if err := f.login("alice", alicePassword, "192.0.2.1"); err != nil {
+				t.Errorf("correct login refused: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestClientCredentials_SecretLockout applies the same limit to client
+// secrets.
+func TestClientCredentials_SecretLockout(t *testing.T) {
+	f := newFixture(t, 3)
+	cc := func(secret string) error {
+		_, err := f.svc.ClientCredentials(context.Background(), &auth.ClientAuth{ID: "svc", Secret: secret}, "", auth.Meta{Addr: "192.0.2.9"})
+		return err
+	}
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() { cc("wrong") })
+	}
+	wg.Wait()
+	if n := f.count(auth.EventClientAuthFailed); n > 3 {
+		t.Fatalf("%d secret checks, want at most 3", n)
+	}
+	if err := cc(f.clientSecret); auth.CodeOf(err) != auth.TooManyRequests || retryAfter(err) <= 0 {
+		t.Fatalf("right secret while locked: %v", err)
+	}
+}
