@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 	"sync"
+
+	"github.com/authsvc/authsvc/internal/limiter"
 )
 
 // The brute-force limit (LOGIN_FAILURES_MAX per LOGIN_FAILURES_WINDOW) counts
@@ -88,9 +90,11 @@ func (s *Service) admit(ctx context.Context, key string, p *pair, name string, m
 }
 
 // failureKey names a (user or client, address) pair. The name is
-// length-prefixed so that no two pairs share a key.
+// length-prefixed so that no two pairs share a key. An IPv6 address counts
+// as its /64, like for the request limit, so one host cannot spread its
+// guesses over the addresses of its network.
 func failureKey(kind, name, addr string) string {
-	return kind + ":" + strconv.Itoa(len(name)) + ":" + name + "|" + addr
+	return kind + ":" + strconv.Itoa(len(name)) + ":" + name + "|" + limiter.AddressKey(addr)
 }
 
 // attempts tracks, per failure key, the checks in flight in this process.

@@ -188,3 +188,17 @@ func TestClientCredentials_SecretLockout(t *testing.T) {
 		t.Fatalf("right secret while locked: %v", err)
 	}
 }
+
+// TestPassword_IPv6CountsPer64 checks that one host cannot escape the
+// limit by moving through the addresses of its /64.
+func TestPassword_IPv6CountsPer64(t *testing.T) {
+	f := newFixture(t, 2)
+	f.login("alice", "wrong", "2001:db8:7:7::1")
+	f.login("alice", "wrong", "2001:db8:7:7::2")
+	if err := f.login("alice", "wrong", "2001:db8:7:7:abcd::3"); auth.CodeOf(err) != auth.TooManyRequests {
+		t.Fatalf("third guess from the same /64: %v", err)
+	}
+	if err := f.login("alice", alicePassword, "2001:db8:7:8::1"); err != nil {
+		t.Fatalf("another /64: %v", err)
+	}
+}

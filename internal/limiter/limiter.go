@@ -65,7 +65,7 @@ func New(perSecond float64, capacity int, now func() time.Time) *PerAddress {
 // Allow takes one request from addr's bucket. When the bucket is empty it
 // returns false and how long until the next request from addr would pass.
 func (l *PerAddress) Allow(addr string) (bool, time.Duration) {
-	key := keyOf(addr)
+	key := AddressKey(addr)
 	b, ok := l.buckets.Get(key)
 	if !ok {
 		fresh := rate.NewLimiter(l.limit, l.burst)
@@ -86,11 +86,12 @@ func (l *PerAddress) Allow(addr string) (bool, time.Duration) {
 // Len returns the number of addresses whose buckets are kept.
 func (l *PerAddress) Len() int { return l.buckets.Len() }
 
-// keyOf is the bucket an address counts against: an IPv4 address itself,
-// an IPv6 address its /64 (one host usually holds a whole /64, so a bucket
-// per address would let it multiply its rate at will), anything that does
-// not parse as an address as it is.
-func keyOf(addr string) string {
+// AddressKey is what a client address counts as for a limit: an IPv4
+// address itself (also when IPv4-mapped), an IPv6 address its /64 (one host
+// usually holds a whole /64, so counting per address would let it multiply
+// its allowance at will), anything that does not parse as an address as it
+// is.
+func AddressKey(addr string) string {
 	a, err := netip.ParseAddr(addr)
 	if err != nil {
 		return addr
