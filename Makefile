@@ -77,5 +77,19 @@ compose-up: .env ## build the image and start authsvc + Redis with docker compos
 compose-down: ## stop the compose services (the Redis volume is kept)
 	$(COMPOSE) down
 
+# Fuzz targets as package:Target. Each runs for FUZZTIME with FUZZPARALLEL
+# workers (1 by default: the test machines are small and shared).
+FUZZTIME     ?= 5m
+FUZZPARALLEL ?= 1
+FUZZ_TARGETS := ./internal/handler:FuzzParseBody_Form ./internal/handler:FuzzParseBody_JSON \
+                ./internal/handler:FuzzClientAuth ./internal/issuer:FuzzVerify ./internal/credential:FuzzParse
+
+fuzz: ## run every fuzz target for FUZZTIME (default 5m) each; a crasher lands in testdata/fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel $(FUZZPARALLEL) $$pkg; \
+	done
+
 clean: ## remove build output
 	rm -rf bin

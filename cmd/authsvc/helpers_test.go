@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -173,7 +174,11 @@ func startAuthsvc(tb testing.TB, env map[string]string) *proc {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &proc{URL: "http://" + addr, cmd: cmd, logs: &syncBuffer{}, done: make(chan error, 1)}
+	scheme, probe := "http", http.DefaultClient
+	if env["TLS_CERT_FILE"] != "" {
+		scheme, probe = "https", insecureClient
+	}
+	p := &proc{URL: scheme + "://" + addr, cmd: cmd, logs: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
@@ -181,7 +186,7 @@ func startAuthsvc(tb testing.TB, env map[string]string) *proc {
 	go func() { p.done <- cmd.Wait() }()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		resp, err := http.Get(p.URL + "/healthz")
+		resp, err := probe.Get(p.URL + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -202,6 +207,12 @@ func startAuthsvc(tb testing.TB, env map[string]string) *proc {
 	tb.Cleanup(func() { p.stop(tb) })
 	return p
 }
+
+// insecureClient polls an HTTPS authsvc whose test certificate it does not
+// check; the TLS tests use a client that trusts the certificate.
+var insecureClient = &http.Client{Transport: &http.Transport{
+	TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // readiness probe only
+}}
 
 // stop sends SIGTERM and requires a clean exit within 10 seconds.
 func (p *proc) stop(tb testing.TB) {

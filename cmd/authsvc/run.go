@@ -12,7 +12,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -23,9 +25,11 @@ import (
 	"github.com/authsvc/authsvc/internal/handler"
 	"github.com/authsvc/authsvc/internal/issuer"
 	"github.com/authsvc/authsvc/internal/metrics"
+	"github.com/authsvc/authsvc/internal/limiter"
 	"github.com/authsvc/authsvc/internal/store"
 	"github.com/authsvc/authsvc/internal/store/memory"
 	redisstore "github.com/authsvc/authsvc/internal/store/redis"
+	"github.com/authsvc/authsvc/internal/tlscert"
 )
 
 // shutdownTimeout bounds the graceful shutdown; the contract allows 10 s.
@@ -118,6 +122,18 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
 	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent})
 
+	var certs *tlscert.Reloader
+	if cfg.TLSCertFile != "" {
+		if certs, err = tlscert.New(cfg.TLSCertFile, cfg.TLSKeyFile, log); err != nil {
+			fmt.Fprintln(stderr, "authsvc:", err)
+			return errConfig
+		}
+	}
+	var rateLimit handler.RateLimit
+	if cfg.RateLimitPerAddress.V > 0 {
+		rateLimit = limiter.New(cfg.RateLimitPerAddress.V, 0, nil).Allow
+	}
+
 	h := handler.New(handler.Deps{
 		Auth:        svc,
 		JWKS:        iss.JWKS(),
@@ -128,6 +144,8 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		Scopes:      creds.Scopes(),
 		Metrics:     m.Handler(),
 		Observe:     m.ObserveRequest,
+		RateLimit:   rateLimit,
+		HSTS:        certs != nil,
 	})
 
 	// Listen synchronously, so that "address in use" is a start-up error.
@@ -146,9 +164,11 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	scheme := "http"
-	if cfg.TLSCertFile != "" {
+	if certs != nil {
 		scheme = "https"
-		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		srv.TLSConfig = tlscert.ServerConfig(certs.GetCertificate)
+		stopReload := reloadCertificates(ctx, certs, log)
+		defer stopReload()
 	} else {
 		log.Warn("serving plain HTTP: terminate HTTPS in front of authsvc (or set TLS_CERT_FILE and TLS_KEY_FILE)")
 	}
@@ -161,8 +181,8 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	serveErr := make(chan error, 1)
 	go func() {
 		var err error
-		if cfg.TLSCertFile != "" {
-			err = srv.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile)
+		if certs != nil {
+			err = srv.ServeTLS(ln, "", "") // the certificate comes from certs
 		} else {
 			err = srv.Serve(ln)
 		}
@@ -185,6 +205,30 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// certPollInterval is how often the TLS files are checked for a change.
+const certPollInterval = 5 * time.Second
+
+// reloadCertificates reloads the TLS certificate on SIGHUP and when its files
+// change, until ctx is done or the returned stop is called.
+func reloadCertificates(ctx context.Context, certs *tlscert.Reloader, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go certs.Watch(ctx, certPollInterval)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				log.Info("SIGHUP: reloading the TLS certificate")
+				_ = certs.Reload() // a failure is logged and keeps the old one
+			}
+		}
+	}()
+	return func() { signal.Stop(hup); cancel() }
 }
 
 // newLogger builds the process logger from LOG_LEVEL and LOG_FORMAT.

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +48,8 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	events func(Event)
+	// attempts bounds the concurrent password checks per failure key.
+	attempts attempts
 }
 
 // Deps are the parts a Service is built from.
@@ -123,12 +124,15 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		}
 		client = &c
 	}
-	if err := s.checkLockout(ctx, "u", req.Username, m); err != nil {
+	var user credential.User
+	ok, err := s.checked(ctx, kindUser, req.Username, m, func() (ok bool) {
+		user, ok = s.creds.AuthenticateUser(req.Username, []byte(req.Password))
+		return ok
+	})
+	if err != nil {
 		return nil, err
 	}
-	user, ok := s.creds.AuthenticateUser(req.Username, []byte(req.Password))
 	if !ok {
-		s.addFailure(ctx, "u", req.Username, m)
 		s.emit(Event{Name: EventLoginFailed, Subject: req.Username, Client: clientID(client), Addr: m.Addr, RequestID: m.RequestID})
 		return nil, newError(InvalidGrant, errBadCredentials)
 	}
@@ -356,12 +360,15 @@ func (s *Service) AuthenticateClient(ctx context.Context, ca ClientAuth, m Meta)
 }
 
 func (s *Service) authenticateClient(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
-	if err := s.checkLockout(ctx, "c", ca.ID, m); err != nil {
+	var c credential.Client
+	ok, err := s.checked(ctx, kindClient, ca.ID, m, func() (ok bool) {
+		c, ok = s.creds.AuthenticateClient(ca.ID, []byte(ca.Secret))
+		return ok
+	})
+	if err != nil {
 		return credential.Client{}, err
 	}
-	c, ok := s.creds.AuthenticateClient(ca.ID, []byte(ca.Secret))
 	if !ok {
-		s.addFailure(ctx, "c", ca.ID, m)
 		s.emit(Event{Name: EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
 		return credential.Client{}, newError(InvalidClient, errBadClient)
 	}
@@ -428,40 +435,6 @@ func positive(d time.Duration) time.Duration {
 		return 0
 	}
 	return d.Round(time.Second)
-}
-
-// checkLockout refuses a name that failed too often from this address,
-// before any hash is computed, so the hash cost cannot be used to burn CPU.
-func (s *Service) checkLockout(ctx context.Context, kind, name string, m Meta) error {
-	if s.cfg.LoginFailuresMax <= 0 {
-		return nil
-	}
-	n, reset, err := s.store.Failures(ctx, failureKey(kind, name, m.Addr))
-	if err != nil {
-		return storeError(err)
-	}
-	if n >= int64(s.cfg.LoginFailuresMax) {
-		s.emit(Event{Name: EventRateLimited, Subject: name, Addr: m.Addr, RequestID: m.RequestID, Reason: "login_failures"})
-		return &Error{Code: TooManyRequests, Description: "too many failed attempts; try again later", RetryAfter: reset}
-	}
-	return nil
-}
-
-// addFailure counts a failed attempt. A store error here is not fatal to the
-// request (the attempt already failed); it is logged.
-func (s *Service) addFailure(ctx context.Context, kind, name string, m Meta) {
-	if s.cfg.LoginFailuresMax <= 0 {
-		return
-	}
-	if _, _, err := s.store.AddFailure(ctx, failureKey(kind, name, m.Addr), s.cfg.LoginFailuresWindow); err != nil {
-		s.log.WarnContext(ctx, "count login failure", "error", err.Error(), "request_id", m.RequestID)
-	}
-}
-
-// failureKey names a (user or client, address) pair. The name is
-// length-prefixed so that no two pairs share a key.
-func failureKey(kind, name, addr string) string {
-	return kind + ":" + strconv.Itoa(len(name)) + ":" + name + "|" + addr
 }
 
 func storeError(err error) error {

@@ -64,3 +64,9 @@ func (s *Service) emit(e Event) {
 	}
 	s.log.LogAttrs(context.Background(), level, "audit", attrs...)
 }
+
+// RateLimited records a request that the per-address request limit
+// (RATE_LIMIT_PER_ADDRESS) refused, as a rate_limited audit event.
+func (s *Service) RateLimited(m Meta) {
+	s.emit(Event{Name: EventRateLimited, Addr: m.Addr, RequestID: m.RequestID, Reason: "address_rate"})
+}

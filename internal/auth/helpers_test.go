@@ -41,7 +41,22 @@ type fixture struct {
 	svc     *auth.Service
 	clock   *clock
 	secrets map[string]string // client_id → secret
-	events  []auth.Event      // every audit event, in order
+
+	mu     sync.Mutex
+	events []auth.Event // every audit event, in order
+}
+
+// count returns how many audit events named name were emitted.
+func (f *fixture) count(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, e := range f.events {
+		if e.Name == name {
+			n++
+		}
+	}
+	return n
 }
 
 // newFixture builds the fixture; cfg, when given, overrides the default
@@ -61,19 +76,27 @@ func newFixture(t *testing.T, cfg ...auth.Config) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{clock: clk, secrets: map[string]string{}}
-	yaml := fmt.Sprintf("users:\n  - username: alice\n    password_hash: %q\n    scopes: [read, write]\nclients:\n", pw)
+	yaml := fmt.Sprintf("users:\n  - username: alice\n    password_hash: %q\n    scopes: [read, write]\n"+
+		"  - username: bob\n    password_hash: %q\n    scopes: [read]\nclients:\n", pw, pw)
 	for _, c := range []struct {
 		id         string
 		introspect bool
 		scopes     string
-	}{{"intro", true, "read, write"}, {"plain", false, "read, write"}, {"billing", false, "read, write"}, {"app", false, "read"}} {
+		grants     string
+	}{
+		{"intro", true, "read, write", "password, refresh_token"},
+		{"plain", false, "read, write", "password, refresh_token"},
+		{"billing", false, "read, write", "password, refresh_token"},
+		{"app", false, "read", "password, refresh_token"},
+		{"svc", false, "read", "client_credentials"},
+	} {
 		secret, hash, err := credential.GenerateClientSecret()
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.secrets[c.id] = secret
-		yaml += fmt.Sprintf("  - client_id: %s\n    client_secret_hash: %q\n    grant_types: [password, refresh_token]\n    scopes: [%s]\n    introspect: %t\n",
-			c.id, hash, c.scopes, c.introspect)
+		yaml += fmt.Sprintf("  - client_id: %s\n    client_secret_hash: %q\n    grant_types: [%s]\n    scopes: [%s]\n    introspect: %t\n",
+			c.id, hash, c.grants, c.scopes, c.introspect)
 	}
 	creds, _, err := credential.Parse([]byte(yaml))
 	if err != nil {
@@ -91,7 +114,11 @@ func newFixture(t *testing.T, cfg ...auth.Config) *fixture {
 		}
 	}
 	f.svc = auth.New(c, auth.Deps{Issuer: iss, Store: memory.New(clk.Now), Credentials: creds, Now: clk.Now,
-		OnEvent: func(e auth.Event) { f.events = append(f.events, e) }})
+		OnEvent: func(e auth.Event) {
+			f.mu.Lock()
+			f.events = append(f.events, e)
+			f.mu.Unlock()
+		}})
 	return f
 }
 
@@ -130,6 +157,12 @@ func (f *fixture) refresh(rt string) (*auth.TokenSet, error) {
 // password logs alice in from addr with password, through client when given.
 func (f *fixture) password(addr, password string, client *auth.ClientAuth, scope string) (*auth.TokenSet, error) {
 	return f.svc.Password(context.Background(), auth.PasswordRequest{Username: "alice", Password: password, Scope: scope, Client: client}, auth.Meta{Addr: addr})
+}
+
+// loginAs runs a password grant for user from addr.
+func (f *fixture) loginAs(user, password, addr string) error {
+	_, err := f.svc.Password(context.Background(), auth.PasswordRequest{Username: user, Password: password}, auth.Meta{Addr: addr})
+	return err
 }
 
 func wantCode(t *testing.T, err error, code auth.Code) {

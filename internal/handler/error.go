@@ -92,7 +92,8 @@ func describe(err error) (int, errorBody, int) {
 		case http.StatusNotFound:
 			return he.Code, errorBody{Error: "not_found", Description: "no such endpoint"}, 0
 		case http.StatusMethodNotAllowed:
-			return he.Code, errorBody{Error: "method_not_allowed", Description: "method not allowed"}, 0
+			// Echo's router has set Allow (RFC 9110 §15.5.6).
+			return he.Code, errorBody{Error: auth.InvalidRequest, Description: "method not allowed; see the Allow header"}, 0
 		}
 		if he.Code < 500 {
 			return he.Code, errorBody{Error: auth.InvalidRequest, Description: http.StatusText(he.Code)}, 0

@@ -15,16 +15,34 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/credential"
 )
 
 // MaxBodyBytes is the largest request body accepted (contract §1); a larger
 // one gets 413.
 const MaxBodyBytes = 64 << 10
 
-// maxValueBytes bounds every single parameter. No legitimate username,
-// password, secret, scope or token comes near it; a larger one is refused
-// before any hash is computed or any token parsed.
+// maxValueBytes bounds every single parameter. No legitimate scope or token
+// comes near it; a larger one is refused before any token is parsed.
 const maxValueBytes = 8 << 10
+
+// maxBytes are tighter bounds for the credential parameters, the ones the
+// credentials file itself allows: a longer name or secret cannot match, and is
+// refused here before any store lookup or hash check.
+var maxBytes = map[string]int{
+	"username":      credential.MaxNameLen,
+	"client_id":     credential.MaxNameLen,
+	"password":      credential.MaxPasswordLen,
+	"client_secret": credential.MaxPasswordLen,
+}
+
+// limitOf returns the largest length in bytes the parameter name may have.
+func limitOf(name string) int {
+	if n, ok := maxBytes[name]; ok {
+		return n
+	}
+	return maxValueBytes
+}
 
 // params are the parameters of a POST body, each given at most once.
 type params map[string]string
@@ -78,9 +96,9 @@ func parseBody(c echo.Context) (params, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, v := range p {
-		if len(v) > maxValueBytes {
-			return nil, auth.ErrorF(auth.InvalidRequest, "a parameter is too long")
+	for k, v := range p {
+		if len(v) > limitOf(k) {
+			return nil, auth.ErrorF(auth.InvalidRequest, "parameter "+safeName(k)+" is too long")
 		}
 	}
 	return p, nil
@@ -197,7 +215,7 @@ func clientAuth(c echo.Context, p params) (*auth.ClientAuth, error) {
 	if secret, err = url.QueryUnescape(secret); err != nil {
 		return nil, &auth.Error{Code: auth.InvalidClient, Description: "malformed basic authorization"}
 	}
-	if len(id) > maxValueBytes || len(secret) > maxValueBytes || !utf8.ValidString(id) || !utf8.ValidString(secret) {
+	if len(id) > limitOf("client_id") || len(secret) > limitOf("client_secret") || !utf8.ValidString(id) || !utf8.ValidString(secret) {
 		return nil, &auth.Error{Code: auth.InvalidClient, Description: "malformed basic authorization"}
 	}
 	return &auth.ClientAuth{ID: id, Secret: secret}, nil

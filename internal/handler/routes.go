@@ -37,6 +37,12 @@ type Deps struct {
 	// method, route pattern ("" when no route matched; never the raw path),
 	// status and duration.
 	Observe func(method, route string, status int, d time.Duration)
+	// RateLimit, when set, limits the POST endpoints per client address
+	// (RATE_LIMIT_PER_ADDRESS).
+	RateLimit RateLimit
+	// HSTS adds Strict-Transport-Security to every response; set it when
+	// authsvc itself serves HTTPS.
+	HSTS bool
 }
 
 // New returns the HTTP handler with every route of the contract.
@@ -56,12 +62,16 @@ func New(d Deps) *echo.Echo {
 	if d.Observe != nil {
 		e.Use(observe(d.Observe))
 	}
-	e.Use(requestID(), accessLog(d.Log), securityHeaders)
+	e.Use(requestID(), accessLog(d.Log), securityHeaders(d.HSTS))
 
-	e.POST("/token", tokenHandler(d.Auth))
-	e.POST("/refresh", refreshHandler(d.Auth))
-	e.POST("/revoke", revokeHandler(d.Auth))
-	e.POST("/introspect", introspectHandler(d.Auth))
+	var post []echo.MiddlewareFunc
+	if d.RateLimit != nil {
+		post = append(post, rateLimited(d.RateLimit, d.Auth))
+	}
+	e.POST("/token", tokenHandler(d.Auth), post...)
+	e.POST("/refresh", refreshHandler(d.Auth), post...)
+	e.POST("/revoke", revokeHandler(d.Auth), post...)
+	e.POST("/introspect", introspectHandler(d.Auth), post...)
 	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS))
 	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes)))
 	e.GET("/healthz", healthzHandler())
@@ -72,17 +82,27 @@ func New(d Deps) *echo.Echo {
 	return e
 }
 
-// securityHeaders sets the headers every response carries.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "no-referrer")
-		if c.Request().Method == http.MethodPost {
-			h.Set(echo.HeaderCacheControl, "no-store")
-			h.Set("Pragma", "no-cache")
+// hstsValue is the Strict-Transport-Security header sent when authsvc
+// serves HTTPS itself: one year, subdomains included (RFC 6797).
+const hstsValue = "max-age=31536000; includeSubDomains"
+
+// securityHeaders sets the headers every response carries. Neither Echo nor
+// net/http sends a Server header, so there is no banner to remove.
+func securityHeaders(hsts bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Referrer-Policy", "no-referrer")
+			if hsts {
+				h.Set(echo.HeaderStrictTransportSecurity, hstsValue)
+			}
+			if c.Request().Method == http.MethodPost {
+				h.Set(echo.HeaderCacheControl, "no-store")
+				h.Set("Pragma", "no-cache")
+			}
+			return next(c)
 		}
-		return next(c)
 	}
 }
