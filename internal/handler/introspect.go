@@ -29,15 +29,7 @@ type introspectionResponse struct {
 // authenticate as a client allowed to introspect; the token rules decide
 // the rest.
 func introspectHandler(svc *auth.Service) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p, err := parseBody(c)
-		if err != nil {
-			return err
-		}
-		ca, err := clientAuth(c, p)
-		if err != nil {
-			return err
-		}
+	return postHandler(func(c echo.Context, p params, ca *auth.ClientAuth) error {
 		tok, err := required(p, "token")
 		if err != nil {
 			return err
@@ -63,5 +55,5 @@ func introspectHandler(svc *auth.Service) echo.HandlerFunc {
 			body.Audience = in.Audience
 		}
 		return c.JSON(http.StatusOK, body)
-	}
+	})
 }

@@ -9,17 +9,9 @@ import (
 // refreshHandler serves POST /refresh, which behaves exactly like the
 // refresh_token grant of POST /token.
 func refreshHandler(svc *auth.Service) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p, err := parseBody(c)
-		if err != nil {
-			return err
-		}
-		ca, err := clientAuth(c, p)
-		if err != nil {
-			return err
-		}
+	return postHandler(func(c echo.Context, p params, ca *auth.ClientAuth) error {
 		return refresh(c, svc, p, ca)
-	}
+	})
 }
 
 func refresh(c echo.Context, svc *auth.Service, p params, ca *auth.ClientAuth) error {

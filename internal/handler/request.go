@@ -221,6 +221,23 @@ func clientAuth(c echo.Context, p params) (*auth.ClientAuth, error) {
 	return &auth.ClientAuth{ID: id, Secret: secret}, nil
 }
 
+// postHandler is the shape of every POST endpoint: the body is parsed
+// strictly and client authentication extracted, in one place, before serve
+// sees the request.
+func postHandler(serve func(c echo.Context, p params, ca *auth.ClientAuth) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p, err := parseBody(c)
+		if err != nil {
+			return err
+		}
+		ca, err := clientAuth(c, p)
+		if err != nil {
+			return err
+		}
+		return serve(c, p, ca)
+	}
+}
+
 // meta describes the request for limits and audit.
 func meta(c echo.Context) auth.Meta {
 	return auth.Meta{Addr: c.RealIP(), RequestID: c.Response().Header().Get(echo.HeaderXRequestID)}

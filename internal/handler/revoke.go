@@ -11,15 +11,7 @@ import (
 // revokeHandler serves POST /revoke (RFC 7009): 200 with an empty body for
 // every well-formed request, whether or not the token was known.
 func revokeHandler(svc *auth.Service) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p, err := parseBody(c)
-		if err != nil {
-			return err
-		}
-		ca, err := clientAuth(c, p)
-		if err != nil {
-			return err
-		}
+	return postHandler(func(c echo.Context, p params, ca *auth.ClientAuth) error {
 		tok, err := required(p, "token")
 		if err != nil {
 			return err
@@ -31,5 +23,5 @@ func revokeHandler(svc *auth.Service) echo.HandlerFunc {
 			return err
 		}
 		return c.NoContent(http.StatusOK)
-	}
+	})
 }

@@ -35,23 +35,18 @@ func writeTokens(c echo.Context, set *auth.TokenSet) error {
 
 // tokenHandler serves POST /token (RFC 6749 §4.3, §4.4, §6).
 func tokenHandler(svc *auth.Service) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		p, err := parseBody(c)
-		if err != nil {
-			return err
-		}
-		ca, err := clientAuth(c, p)
-		if err != nil {
-			return err
-		}
+	return postHandler(func(c echo.Context, p params, ca *auth.ClientAuth) error {
 		ctx, m := c.Request().Context(), meta(c)
-		var set *auth.TokenSet
+		var (
+			set *auth.TokenSet
+			err error
+		)
 		switch gt := p.get("grant_type"); gt {
 		case "":
 			return auth.ErrorF(auth.InvalidRequest, "missing parameter grant_type")
 		case auth.GrantPassword:
-			username, err := required(p, "username")
-			if err != nil {
+			var username string
+			if username, err = required(p, "username"); err != nil {
 				return err
 			}
 			if !p.has("password") {
@@ -73,5 +68,5 @@ func tokenHandler(svc *auth.Service) echo.HandlerFunc {
 			return auth.ErrorF(auth.UnsupportedGrantType, "grant_type is not supported")
 		}
 		return writeTokens(c, set)
-	}
+	})
 }
