@@ -94,6 +94,15 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	}
 	defer st.Close()
 
+	if cfg.PprofAddr != "" {
+		stopPprof, err := servePprof(cfg.PprofAddr, log)
+		if err != nil {
+			fmt.Fprintln(stderr, "authsvc: PPROF_ADDR:", err)
+			return errConfig
+		}
+		defer stopPprof()
+	}
+
 	svc := auth.New(auth.Config{
 		AccessTTL:           cfg.AccessTokenTTL.V,
 		RefreshTTL:          cfg.RefreshTokenTTL.V,
