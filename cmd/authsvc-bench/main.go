@@ -115,7 +115,9 @@ func plan(cfg *config) []caseSpec {
 		}
 	}
 	for _, alg := range cfg.algs {
-		for _, kind := range []string{kindPassword, kindClientCreds, kindRefresh, kindRevoke} {
+		// The password grant last: its argon2id memory would stay in the
+		// RSS of the cases after it.
+		for _, kind := range []string{kindClientCreds, kindRefresh, kindRevoke, kindPassword} {
 			add(kind, alg)
 		}
 	}
@@ -142,18 +144,19 @@ func run(ctx context.Context, args []string) error {
 	}
 	defer b.close()
 
-	for _, c := range cases {
-		if err := b.startServers(ctx, c.alg); err != nil {
-			return err
-		}
-	}
 	if b.hashes, err = measureHashes(ctx, b.creds.userHash, runtime.GOMAXPROCS(0), cfg.bcryptCost); err != nil {
 		return fmt.Errorf("timing the password hashes: %w", err)
 	}
 	logf("one argon2id check %.1f ms, one bcrypt-%d check %.1f ms, %d cores",
 		b.hashes.Argon2idMs, cfg.bcryptCost, b.hashes.BcryptMs, b.hashes.Cores)
 
+	// Every run, and the memory check, starts with fresh server processes,
+	// so that one case's peak RSS is not what an earlier case left behind
+	// (the Go runtime returns freed memory to the OS only gradually).
 	for r := 1; r <= cfg.runs; r++ {
+		if err := b.restartServers(ctx, cases, false); err != nil {
+			return err
+		}
 		for _, c := range cases {
 			if c.kind == kindMemory {
 				continue
@@ -165,6 +168,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	for _, c := range cases {
 		if c.kind == kindMemory {
+			if err := b.restartServers(ctx, []caseSpec{c}, true); err != nil {
+				return err
+			}
 			if err := b.memoryCheck(ctx, c); err != nil {
 				return fmt.Errorf("%s: %w", c.name(), err)
 			}
@@ -198,6 +204,7 @@ type bench struct {
 	redis   *redisServer
 	creds   *credentials
 	servers map[string]*server // by "authsvc/HS256", "floor/HS256"
+	keys    map[string]string  // PEM files by algorithm
 	hashes  hashTimes
 	results []*caseResult
 	memory  *memoryResult
@@ -209,7 +216,7 @@ func newBench(ctx context.Context, cfg *config) (*bench, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &bench{cfg: cfg, started: time.Now(), dir: dir, servers: map[string]*server{}}
+	b := &bench{cfg: cfg, started: time.Now(), dir: dir, servers: map[string]*server{}, keys: map[string]string{}}
 	if b.redis, err = startRedis(ctx, cfg.redisBin, dir); err != nil {
 		b.close()
 		return nil, err
@@ -246,21 +253,28 @@ type server struct {
 	api   *api
 }
 
-// startServers starts authsvc and the floor for alg, unless running.
-func (b *bench) startServers(ctx context.Context, alg string) error {
-	if _, ok := b.servers["authsvc/"+alg]; !ok {
-		s, err := b.startAuthsvc(ctx, alg)
-		if err != nil {
-			return err
-		}
-		b.servers["authsvc/"+alg] = s
+// restartServers stops every running server (by PID) and starts authsvc,
+// and unless authsvcOnly the floor, for each algorithm the cases use.
+func (b *bench) restartServers(ctx context.Context, cases []caseSpec, authsvcOnly bool) error {
+	for name, s := range b.servers {
+		s.p.stop()
+		delete(b.servers, name)
 	}
-	if _, ok := b.servers["floor/"+alg]; !ok && b.cfg.floorBin != "" {
-		s, err := b.startFloor(ctx, alg)
-		if err != nil {
-			return err
+	for _, c := range cases {
+		if _, ok := b.servers["authsvc/"+c.alg]; !ok {
+			s, err := b.startAuthsvc(ctx, c.alg)
+			if err != nil {
+				return err
+			}
+			b.servers["authsvc/"+c.alg] = s
 		}
-		b.servers["floor/"+alg] = s
+		if _, ok := b.servers["floor/"+c.alg]; !ok && b.cfg.floorBin != "" && !authsvcOnly {
+			s, err := b.startFloor(ctx, c.alg)
+			if err != nil {
+				return err
+			}
+			b.servers["floor/"+c.alg] = s
+		}
 	}
 	return nil
 }
@@ -288,9 +302,12 @@ func (b *bench) startAuthsvc(ctx context.Context, alg string) (*server, error) {
 		"LOG_FORMAT=json",
 		"RATE_LIMIT_PER_ADDRESS=0",
 	}
-	key, err := writeKey(b.dir, alg)
-	if err != nil {
-		return nil, err
+	key, ok := b.keys[alg]
+	if !ok {
+		if key, err = writeKey(b.dir, alg); err != nil {
+			return nil, err
+		}
+		b.keys[alg] = key
 	}
 	if key != "" {
 		env = append(env, "JWT_PRIVATE_KEY_FILE="+key)

@@ -28,7 +28,7 @@ type proc struct {
 
 // startProc runs bin with args and env, its output going to logPath.
 func startProc(name, bin string, args, env []string, logPath string) (*proc, error) {
-	logFile, err := os.Create(logPath)
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
