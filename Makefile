@@ -10,7 +10,7 @@ DEV_ENV := configs/dev.env
 # docker compose v2 when present, else the v1 docker-compose.
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: help build run test test-short lint fmt tidy bench fuzz clean compose-up compose-down compose-config
+.PHONY: help build run test test-short lint fmt tidy bench bench-micro fuzz clean compose-up compose-down compose-config
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -52,8 +52,36 @@ fmt: ## format the code
 tidy: ## fail when go.mod/go.sum are not tidy
 	$(GO) mod tidy -diff
 
-bench: ## micro-benchmarks of the hot paths
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+# Load benchmark settings (docs/performance.md): make bench BENCH_CASES=HS256 ...
+BENCH_DURATION          ?= 5s
+BENCH_WARMUP            ?= 500ms
+BENCH_RUNS              ?= 3
+BENCH_CONCURRENCY       ?= 32
+BENCH_FLOOD_CONCURRENCY ?= 32
+BENCH_CASES             ?=
+BENCH_ALGS              ?= HS256,ES256,EdDSA,RS256
+BENCH_CPUPROFILE        ?=
+BENCH_REFRESH_TOTAL     ?= 0
+BENCH_AUTHSVC_ENV       ?=
+BENCH_MICRO             ?= .
+FLOOR_DIR               ?= ../shared/bench/floor
+
+bench: build ## load benchmark: authsvc beside the floor program on a private redis-server (docs/performance.md)
+	@command -v redis-server >/dev/null || { echo "redis-server not found: install it with 'apt-get install redis-server'"; exit 1; }
+	$(GO) build -o bin/authsvc-bench ./cmd/authsvc-bench
+	@rm -f bin/floor; if [ -f "$(FLOOR_DIR)/main.go" ]; then \
+	  echo "building the floor program from $(FLOOR_DIR)"; \
+	  (cd "$(FLOOR_DIR)" && $(GO) build -o "$(abspath bin)/floor" .) || exit 1; \
+	else echo "warning: no floor program in $(FLOOR_DIR) (set FLOOR_DIR): measuring authsvc alone, without ratios"; fi
+	bin/authsvc-bench -authsvc $(BIN) $$([ -x bin/floor ] && echo "-floor bin/floor") \
+	  -duration $(BENCH_DURATION) -warmup $(BENCH_WARMUP) -runs $(BENCH_RUNS) \
+	  -c $(BENCH_CONCURRENCY) -flood-c $(BENCH_FLOOD_CONCURRENCY) -algs '$(BENCH_ALGS)' -cases '$(BENCH_CASES)' \
+	  -cpuprofile '$(BENCH_CPUPROFILE)' -refresh-total $(BENCH_REFRESH_TOTAL) \
+	  -authsvc-env '$(BENCH_AUTHSVC_ENV)' -label '$(VERSION)' -out bench-results
+
+bench-micro: ## go test micro-benchmarks of the hot paths, with -benchmem (BENCH_MICRO=regexp)
+	@command -v redis-server >/dev/null || { echo "redis-server not found: install it with 'apt-get install redis-server'"; exit 1; }
+	$(GO) test -run '^$$' -bench '$(BENCH_MICRO)' -benchmem ./internal/...
 
 compose-config: ## validate docker-compose.yml (where docker-compose exists)
 	@if command -v docker-compose >/dev/null 2>&1; then \

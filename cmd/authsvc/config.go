@@ -155,6 +155,7 @@ type Config struct {
 	TLSKeyFile                string     `envconfig:"TLS_KEY_FILE"`
 	LogLevel                  string     `envconfig:"LOG_LEVEL" default:"info"`
 	LogFormat                 string     `envconfig:"LOG_FORMAT" default:"json"`
+	PprofAddr                 string     `envconfig:"PPROF_ADDR"`
 
 	// trustedNets is TrustedProxies parsed by Validate.
 	trustedNets []*net.IPNet
@@ -312,6 +313,9 @@ func (c *Config) Validate() []error {
 	case "json", "text":
 	default:
 		bad("LOG_FORMAT", "must be json or text")
+	}
+	if c.PprofAddr != "" && !loopbackAddr(c.PprofAddr) {
+		bad("PPROF_ADDR", "must be a loopback host:port such as 127.0.0.1:6060")
 	}
 	return errs
 }

@@ -111,6 +111,14 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	if u, err := url.Parse(cfg.JWTIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		log.Warn("JWT_ISSUER is not an http(s) URL: the endpoint URLs of /.well-known/oauth-authorization-server are built from it and will not work")
 	}
+	if cfg.PprofAddr != "" {
+		stopPprof, err := servePprof(cfg.PprofAddr, log)
+		if err != nil {
+			fmt.Fprintln(stderr, "authsvc: PPROF_ADDR:", err)
+			return errConfig
+		}
+		defer stopPprof()
+	}
 
 	svc := auth.New(auth.Config{
 		AccessTTL:           cfg.AccessTokenTTL.V,
