@@ -155,6 +155,7 @@ type Config struct {
 	TLSKeyFile                string     `envconfig:"TLS_KEY_FILE"`
 	LogLevel                  string     `envconfig:"LOG_LEVEL" default:"info"`
 	LogFormat                 string     `envconfig:"LOG_FORMAT" default:"json"`
+	LogFlushInterval          Duration   `envconfig:"LOG_FLUSH_INTERVAL" default:"100ms"`
 	PprofAddr                 string     `envconfig:"PPROF_ADDR"`
 
 	// trustedNets is TrustedProxies parsed by Validate.
@@ -237,6 +238,7 @@ func (c *Config) Validate() []error {
 		{"REFRESH_REUSE_GRACE", c.RefreshReuseGrace, 0, maxReuseGrace},
 		{"CLOCK_SKEW", c.ClockSkew, 0, 5 * time.Minute},
 		{"LOGIN_FAILURES_WINDOW", c.LoginFailuresWindow, 1, 0},
+		{"LOG_FLUSH_INTERVAL", c.LogFlushInterval, 0, 10 * time.Second},
 	} {
 		switch {
 		case d.d.Err != nil:

@@ -519,3 +519,29 @@ func parseAccess(tok string) (jwt.MapClaims, error) {
 		ParseWithClaims(tok, c, func(*jwt.Token) (any, error) { return []byte(testSecret), nil })
 	return c, err
 }
+
+// TestE2E_BatchedLogReachesStderr runs with the default, batched log
+// (LOG_FLUSH_INTERVAL=100ms): the lines arrive within the interval, and the
+// last ones are written out on shutdown.
+func TestE2E_BatchedLogReachesStderr(t *testing.T) {
+	rds := redistest.Start(t)
+	env := baseEnv(t, rds.URL())
+	delete(env, "LOG_FLUSH_INTERVAL")
+	svc := startAuthsvc(t, env)
+	r := login(t, svc.URL)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(svc.logs.String(), `"event":"login"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the login audit event never reached stderr:\n%s", svc.logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	postForm(t, svc.URL+"/revoke", "token", r.str("refresh_token"))
+	svc.stop(t)
+	logs := svc.logs.String()
+	for _, want := range []string{`"event":"revoke"`, `"msg":"stopped"`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("after shutdown the log lacks %s:\n%s", want, logs)
+		}
+	}
+}

@@ -134,6 +134,9 @@ func baseEnv(tb testing.TB, redisURL string) map[string]string {
 		"REDIS_URL":          redisURL,
 		"REDIS_KEY_PREFIX":   "e2e:" + strings.ReplaceAll(tb.Name(), "/", "_") + ":",
 		"LOG_LEVEL":          "debug",
+		// Tests read the log right after each response: no batching.
+		// TestE2E_BatchedLogReachesStderr covers the production default.
+		"LOG_FLUSH_INTERVAL": "0",
 	}
 }
 

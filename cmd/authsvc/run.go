@@ -87,7 +87,16 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		}
 		return errConfig
 	}
-	log := newLogger(stderr, cfg)
+	logOut := io.Writer(stderr)
+	if d := cfg.LogFlushInterval.V; d > 0 {
+		bw := newBatchWriter(stderr, d)
+		defer bw.Close() // runs last: the final log lines are written out
+		logOut = bw
+		// Start-up problems below are printed straight to stderr: write
+		// the log lines before them first, so the order is kept.
+		stderr = flushFirst{bw, stderr}
+	}
+	log := newLogger(logOut, cfg)
 
 	iss, creds, errs := buildKeysAndCredentials(cfg, log)
 	if len(errs) > 0 {
@@ -237,6 +246,18 @@ func reloadCertificates(ctx context.Context, certs *tlscert.Reloader, log *slog.
 		}
 	}()
 	return func() { signal.Stop(hup); cancel() }
+}
+
+// flushFirst writes out a batchWriter's buffered lines before each write to
+// w, so that lines written directly keep their place after the log's.
+type flushFirst struct {
+	b *batchWriter
+	w io.Writer
+}
+
+func (f flushFirst) Write(p []byte) (int, error) {
+	f.b.Flush()
+	return f.w.Write(p)
 }
 
 // newLogger builds the process logger from LOG_LEVEL and LOG_FORMAT.

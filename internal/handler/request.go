@@ -67,7 +67,7 @@ func parseBody(c echo.Context) (params, error) {
 	if r.URL.RawQuery != "" {
 		return nil, errQueryParameters
 	}
-	mediaType, _, err := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
+	mediaType, err := mediaTypeOf(r.Header.Get(echo.HeaderContentType))
 	if err != nil {
 		return nil, errUnsupportedMedia(errBadContentType)
 	}
@@ -102,6 +102,18 @@ func parseBody(c echo.Context) (params, error) {
 		}
 	}
 	return p, nil
+}
+
+// mediaTypeOf returns the media type of a Content-Type header, lower-cased.
+// The two types clients send without parameters skip mime.ParseMediaType,
+// which allocates a map for every request.
+func mediaTypeOf(contentType string) (string, error) {
+	switch contentType {
+	case echo.MIMEApplicationForm, echo.MIMEApplicationJSON:
+		return contentType, nil
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	return mt, err
 }
 
 // unsupportedMedia marks an invalid_request that must be sent as 415.

@@ -6,31 +6,35 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/jsonenc"
 )
 
-// tokenResponse is the RFC 6749 §5.1 success body.
-type tokenResponse struct {
-	AccessToken      string `json:"access_token"`
-	TokenType        string `json:"token_type"`
-	ExpiresIn        int64  `json:"expires_in"`
-	RefreshToken     string `json:"refresh_token,omitempty"`
-	RefreshExpiresIn int64  `json:"refresh_expires_in,omitempty"`
-	Scope            string `json:"scope,omitempty"`
+// appendTokenResponse appends the RFC 6749 §5.1 success body:
+// access_token, token_type, expires_in, then refresh_token and
+// refresh_expires_in when a refresh token was issued, and scope when one was
+// granted. It is written without reflection: every /token and /refresh
+// answer goes through here. TestAppendTokenResponse holds it to
+// encoding/json's output.
+func appendTokenResponse(b []byte, set *auth.TokenSet) []byte {
+	b = append(b, '{')
+	b = jsonenc.StringField(b, "access_token", set.AccessToken)
+	b = jsonenc.StringField(b, "token_type", "Bearer")
+	b = jsonenc.IntField(b, "expires_in", int64(set.ExpiresIn.Seconds()))
+	if set.RefreshToken != "" {
+		b = jsonenc.StringField(b, "refresh_token", set.RefreshToken)
+		b = jsonenc.IntField(b, "refresh_expires_in", int64(set.RefreshExpiresIn.Seconds()))
+	}
+	if set.Scope != "" {
+		b = jsonenc.StringField(b, "scope", set.Scope)
+	}
+	return append(b, '}', '\n')
 }
 
-// writeTokens sends a token response with the no-store headers of RFC 6749 §5.1.
+// writeTokens sends a token response with the no-store headers of RFC 6749
+// §5.1 (set for every POST by securityHeaders).
 func writeTokens(c echo.Context, set *auth.TokenSet) error {
-	body := tokenResponse{
-		AccessToken:  set.AccessToken,
-		TokenType:    "Bearer",
-		ExpiresIn:    int64(set.ExpiresIn.Seconds()),
-		RefreshToken: set.RefreshToken,
-		Scope:        set.Scope,
-	}
-	if set.RefreshToken != "" {
-		body.RefreshExpiresIn = int64(set.RefreshExpiresIn.Seconds())
-	}
-	return c.JSON(http.StatusOK, body)
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON,
+		appendTokenResponse(make([]byte, 0, 128+len(set.AccessToken)+len(set.RefreshToken)), set))
 }
 
 // tokenHandler serves POST /token (RFC 6749 §4.3, §4.4, §6).

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is an io.Writer that counts its writes.
+type lockedBuffer struct {
+	mu     sync.Mutex
+	b      bytes.Buffer
+	writes int
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.writes++
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) snapshot() (string, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String(), l.writes
+}
+
+func TestBatchWriter_BatchesAndFlushesOnClose(t *testing.T) {
+	out := &lockedBuffer{}
+	w := newBatchWriter(out, time.Hour) // no tick during the test
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Go(func() { w.Write([]byte(strings.Repeat("x", i%7) + "line\n")) })
+	}
+	wg.Wait()
+	if s, n := out.snapshot(); s != "" || n != 0 {
+		t.Fatalf("wrote %d times before Close: %q", n, s)
+	}
+	w.Close()
+	s, n := out.snapshot()
+	if n != 1 || strings.Count(s, "line\n") != 100 {
+		t.Fatalf("after Close: %d writes, %d lines", n, strings.Count(s, "line\n"))
+	}
+}
+
+func TestBatchWriter_FlushesWhenFull(t *testing.T) {
+	out := &lockedBuffer{}
+	w := newBatchWriter(out, time.Hour)
+	defer w.Close()
+	line := []byte(strings.Repeat("y", 1023) + "\n")
+	for range maxBatch / len(line) {
+		w.Write(line)
+	}
+	if s, n := out.snapshot(); n != 1 || len(s) != maxBatch {
+		t.Fatalf("a full buffer was not written at once: %d writes, %d bytes", n, len(s))
+	}
+}
+
+func TestBatchWriter_FlushesOnTick(t *testing.T) {
+	out := &lockedBuffer{}
+	w := newBatchWriter(out, 10*time.Millisecond)
+	defer w.Close()
+	w.Write([]byte("tick\n"))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if s, _ := out.snapshot(); s == "tick\n" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the ticker never flushed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

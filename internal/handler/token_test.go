@@ -1,0 +1,48 @@
+package handler
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/authsvc/authsvc/internal/auth"
+)
+
+// TestAppendTokenResponse holds the hand-written token response to what
+// encoding/json makes of the RFC 6749 §5.1 body.
+func TestAppendTokenResponse(t *testing.T) {
+	type body struct {
+		AccessToken      string `json:"access_token"`
+		TokenType        string `json:"token_type"`
+		ExpiresIn        int64  `json:"expires_in"`
+		RefreshToken     string `json:"refresh_token,omitempty"`
+		RefreshExpiresIn int64  `json:"refresh_expires_in,omitempty"`
+		Scope            string `json:"scope,omitempty"`
+	}
+	cases := []auth.TokenSet{
+		{AccessToken: "a.b.c", ExpiresIn: 900 * time.Second, RefreshToken: "r.s.t", RefreshExpiresIn: 604800 * time.Second, Scope: "read write"},
+		{AccessToken: "a.b.c", ExpiresIn: 900 * time.Second},
+		{AccessToken: "a.b.c", ExpiresIn: 899 * time.Second, Scope: "x<y&z"},
+		{AccessToken: "a.b.c", ExpiresIn: 0, RefreshToken: "r", RefreshExpiresIn: 0},
+	}
+	for _, set := range cases {
+		b := body{AccessToken: set.AccessToken, TokenType: "Bearer", ExpiresIn: int64(set.ExpiresIn.Seconds()),
+			RefreshToken: set.RefreshToken, Scope: set.Scope}
+		if set.RefreshToken != "" {
+			b.RefreshExpiresIn = int64(set.RefreshExpiresIn.Seconds())
+		}
+		want, _ := json.Marshal(b)
+		got := appendTokenResponse(nil, &set)
+		// refresh_expires_in is written even when zero, next to its token.
+		if set.RefreshToken != "" && b.RefreshExpiresIn == 0 {
+			var m map[string]any
+			if err := json.Unmarshal(got, &m); err != nil || m["refresh_expires_in"] != 0.0 {
+				t.Errorf("zero refresh lifetime: %s", got)
+			}
+			continue
+		}
+		if string(got) != string(want)+"\n" {
+			t.Errorf("got %s want %s", got, want)
+		}
+	}
+}
