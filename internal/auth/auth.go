@@ -218,6 +218,7 @@ type RefreshRequest struct {
 // immediately previous token inside the ReuseGrace window, which gets the
 // very same successor again.
 func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*TokenSet, error) {
+	credential.NoteActivity()
 	var client *credential.Client
 	if req.Client != nil {
 		c, err := s.authenticateClient(ctx, *req.Client, m)
@@ -296,6 +297,7 @@ type RevokeRequest struct {
 // until it expires. A token that does not verify is ignored (RFC 7009 §2.2):
 // the call succeeds and changes nothing.
 func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
+	credential.NoteActivity()
 	var client *credential.Client
 	if req.Client != nil {
 		c, err := s.authenticateClient(ctx, *req.Client, m)

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
 
@@ -81,9 +80,6 @@ const (
 	prefixArgon2id = "$argon2id$"
 	prefixSHA256   = "$sha256$"
 )
-
-// slowHashSlots bounds how many bcrypt or argon2id verifications run at once.
-var slowHashSlots = make(chan struct{}, runtime.GOMAXPROCS(0))
 
 // b64 is the unpadded standard base64 of PHC strings.
 var b64 = base64.RawStdEncoding.Strict()
@@ -352,7 +348,7 @@ func isBcryptBase64(c byte) bool { return isAlnum(c) || c == '.' || c == '/' }
 
 // verify reports whether password matches h, in time that depends on the
 // hash settings and not on the password. bcrypt and argon2id run under
-// slowHashSlots. A password over 72 bytes never matches a bcrypt hash, but
+// the slow-hash gate (gate.go). A password over 72 bytes never matches a bcrypt hash, but
 // still costs a full bcrypt computation, so the refusal is not faster.
 func (h *parsedHash) verify(password []byte) (bool, error) {
 	switch h.kind {
@@ -363,14 +359,12 @@ func (h *parsedHash) verify(password []byte) (bool, error) {
 		return match && len(password) >= minFastSecretBytes, nil
 
 	case kindArgon2id:
-		slowHashSlots <- struct{}{}
-		defer func() { <-slowHashSlots }()
+		defer slowHashes.acquire()()
 		got := argon2.IDKey(password, h.salt, h.time, h.memory, h.threads, uint32(h.keyLen))
 		return subtle.ConstantTimeCompare(got, h.key) == 1, nil
 
 	case kindBcrypt:
-		slowHashSlots <- struct{}{}
-		defer func() { <-slowHashSlots }()
+		defer slowHashes.acquire()()
 		tooLong := len(password) > bcryptMaxPassword
 		if tooLong {
 			password = password[:bcryptMaxPassword]

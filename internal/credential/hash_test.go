@@ -251,21 +251,27 @@ func TestHashParams_Weakness(t *testing.T) {
 }
 
 // TestVerify_SlowHashSemaphore checks that bcrypt and argon2id wait for a
-// slot of slowHashSlots and the sha256 fast path does not.
+// slot of the slow-hash gate and the sha256 fast path does not.
 func TestVerify_SlowHashSemaphore(t *testing.T) {
 	bc := mustBcrypt(t, "pw", bcrypt.MinCost)
 	ar := mustArgon2id(t, "pw", 64, 1, 1)
 	secret, fast := mustSecret(t)
 
-	for range cap(slowHashSlots) {
-		slowHashSlots <- struct{}{}
+	for range cap(slowHashes.base) {
+		slowHashes.base <- struct{}{}
+	}
+	for range cap(slowHashes.extra) {
+		slowHashes.extra <- struct{}{}
 	}
 	released := false
 	release := func() {
 		if !released {
 			released = true
-			for range cap(slowHashSlots) {
-				<-slowHashSlots
+			for range cap(slowHashes.base) {
+				<-slowHashes.base
+			}
+			for range cap(slowHashes.extra) {
+				<-slowHashes.extra
 			}
 		}
 	}
