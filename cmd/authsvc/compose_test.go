@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -87,7 +88,9 @@ func TestCompose_EnvironmentIsAValidConfiguration(t *testing.T) {
 		t.Fatalf("/readyz: %d", r.Status)
 	}
 	login(t, svc.URL)
-	if !strings.Contains(svc.logs.String(), `"msg":"authsvc listening"`) {
-		t.Errorf("no JSON start-up line:\n%s", svc.logs.String())
-	}
+	// The log is batched (LOG_FLUSH_INTERVAL's default): the line arrives
+	// within the interval.
+	waitFor(t, 5*time.Second, "the JSON start-up line", func() bool {
+		return strings.Contains(svc.logs.String(), `"msg":"authsvc listening"`)
+	})
 }
