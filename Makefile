@@ -110,7 +110,8 @@ compose-down: ## stop the compose services (the Redis volume is kept)
 FUZZTIME     ?= 5m
 FUZZPARALLEL ?= 1
 FUZZ_TARGETS := ./internal/handler:FuzzParseBody_Form ./internal/handler:FuzzParseBody_JSON \
-                ./internal/handler:FuzzClientAuth ./internal/issuer:FuzzVerify ./internal/credential:FuzzParse
+                ./internal/handler:FuzzClientAuth ./internal/issuer:FuzzVerify ./internal/credential:FuzzParse \
+                ./internal/jsonenc:FuzzString
 
 fuzz: ## run every fuzz target for FUZZTIME (default 5m) each; a crasher lands in testdata/fuzz
 	@set -e; for t in $(FUZZ_TARGETS); do \
