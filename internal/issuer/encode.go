@@ -29,15 +29,21 @@ func appendOptional(b []byte, name, value string) []byte {
 	return jsonenc.StringField(b, name, value)
 }
 
-// MarshalJSON implements json.Marshaler.
-func (c accessJWT) MarshalJSON() ([]byte, error) {
+// openClaims starts a claims object with the members both kinds of token
+// begin with: iss, sub, aud, exp, iat.
+func openClaims(iss, sub string, aud audience, exp, iat int64) []byte {
 	b := make([]byte, 0, 320)
 	b = append(b, '{')
-	b = jsonenc.StringField(b, "iss", c.Issuer)
-	b = jsonenc.StringField(b, "sub", c.Subject)
-	b = appendAudience(b, c.Audience)
-	b = jsonenc.IntField(b, "exp", c.ExpiresAt)
-	b = jsonenc.IntField(b, "iat", c.IssuedAt)
+	b = jsonenc.StringField(b, "iss", iss)
+	b = jsonenc.StringField(b, "sub", sub)
+	b = appendAudience(b, aud)
+	b = jsonenc.IntField(b, "exp", exp)
+	return jsonenc.IntField(b, "iat", iat)
+}
+
+// MarshalJSON implements json.Marshaler.
+func (c accessJWT) MarshalJSON() ([]byte, error) {
+	b := openClaims(c.Issuer, c.Subject, c.Audience, c.ExpiresAt, c.IssuedAt)
 	b = jsonenc.IntField(b, "nbf", c.NotBefore)
 	b = jsonenc.StringField(b, "jti", c.ID)
 	b = jsonenc.StringField(b, "type", c.Type)
@@ -48,13 +54,7 @@ func (c accessJWT) MarshalJSON() ([]byte, error) {
 
 // MarshalJSON implements json.Marshaler.
 func (c refreshJWT) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 320)
-	b = append(b, '{')
-	b = jsonenc.StringField(b, "iss", c.Issuer)
-	b = jsonenc.StringField(b, "sub", c.Subject)
-	b = appendAudience(b, c.Audience)
-	b = jsonenc.IntField(b, "exp", c.ExpiresAt)
-	b = jsonenc.IntField(b, "iat", c.IssuedAt)
+	b := openClaims(c.Issuer, c.Subject, c.Audience, c.ExpiresAt, c.IssuedAt)
 	b = jsonenc.StringField(b, "jti", c.ID)
 	b = jsonenc.StringField(b, "type", c.Type)
 	b = jsonenc.StringField(b, "sid", c.SessionID)
