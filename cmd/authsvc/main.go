@@ -24,9 +24,19 @@ var version = "dev"
 // token path for a few MiB of memory (docs/performance.md).
 const defaultGCPercent = 400
 
+// defaultMemoryLimit is authsvc's soft memory limit (GOMEMLIMIT) unless the
+// environment sets one. Each argon2id check allocates a 19 MiB block; with
+// GOGC at 400 alone, a burst of logins let the heap grow past 200 MiB before
+// a collection. Near the limit the collector runs sooner instead — cheaply,
+// since those blocks hold no pointers.
+const defaultMemoryLimit = 128 << 20
+
 func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
