@@ -152,17 +152,18 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	}
 
 	h := handler.New(handler.Deps{
-		Auth:        svc,
-		JWKS:        iss.JWKS(),
-		Log:         log,
-		IPExtractor: ipExtractor(cfg.trustedNets),
-		Ready:       svc.Ready,
-		Issuer:      cfg.JWTIssuer,
-		Scopes:      creds.Scopes(),
-		Metrics:     m.Handler(),
-		Observe:     m.ObserveRequest,
-		RateLimit:   rateLimit,
-		HSTS:        certs != nil,
+		Auth:          svc,
+		JWKS:          iss.JWKS(),
+		PublishedJWKS: iss.PublishedJWKS,
+		Log:           log,
+		IPExtractor:   ipExtractor(cfg.trustedNets),
+		Ready:         svc.Ready,
+		Issuer:        cfg.JWTIssuer,
+		Scopes:        creds.Scopes(),
+		Metrics:       m.Handler(),
+		Observe:       m.ObserveRequest,
+		RateLimit:     rateLimit,
+		HSTS:          certs != nil,
 	})
 
 	// Listen synchronously, so that "address in use" is a start-up error.
@@ -274,6 +275,21 @@ func newLogger(w io.Writer, cfg *Config) *slog.Logger {
 // buildKeysAndCredentials parses the keys and the credentials file once, at
 // start-up, returning one error per problem.
 func buildKeysAndCredentials(cfg *Config, log *slog.Logger) (*issuer.Issuer, *credential.Set, []error) {
+	iss, errs := buildIssuer(cfg, log)
+	creds, warnings, err := credential.Load(cfg.CredentialsFile)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("CREDENTIALS_FILE: %w", err))
+	}
+	for _, w := range warnings {
+		log.Warn("weak credential hash", "detail", w)
+	}
+	return iss, creds, errs
+}
+
+// buildIssuer reads the key files (JWT_PRIVATE_KEY_FILE and
+// JWT_PREVIOUS_PUBLIC_KEY_FILES, or JWT_KEYS_FILE) and builds the issuer,
+// returning one error per problem. It logs the warnings about the keys.
+func buildIssuer(cfg *Config, log *slog.Logger) (*issuer.Issuer, []error) {
 	var errs []error
 	icfg := issuer.Config{
 		Algorithm:     cfg.JWTAlgorithm,
@@ -282,12 +298,24 @@ func buildKeysAndCredentials(cfg *Config, log *slog.Logger) (*issuer.Issuer, *cr
 		Issuer:        cfg.JWTIssuer,
 		Audience:      cfg.JWTAudience,
 		Leeway:        cfg.ClockSkew.V,
+		AccessTTL:     cfg.AccessTokenTTL.V,
 	}
 	for _, s := range cfg.SecretKeyPrevious {
 		icfg.PreviousSecrets = append(icfg.PreviousSecrets, []byte(s.Reveal()))
 	}
+	for _, s := range cfg.RefreshSecretKeyPrevious {
+		if s.Reveal() == derivedRefreshKey {
+			icfg.PreviousRefreshDerived = true
+			continue
+		}
+		icfg.PreviousRefreshSecrets = append(icfg.PreviousRefreshSecrets, []byte(s.Reveal()))
+	}
 	if cfg.JWTAlgorithm != "HS256" {
-		if k, err := readPrivateKey(cfg.JWTPrivateKeyFile); err != nil {
+		if cfg.JWTKeysFile != "" {
+			keys, kerrs := readKeysFile(cfg.JWTKeysFile)
+			errs = append(errs, prefixErrs("JWT_KEYS_FILE", kerrs)...)
+			icfg.Keys = keys
+		} else if k, err := readPrivateKey(cfg.JWTPrivateKeyFile); err != nil {
 			errs = append(errs, fmt.Errorf("JWT_PRIVATE_KEY_FILE: %w", err))
 		} else {
 			icfg.PrivateKey = k
@@ -300,21 +328,22 @@ func buildKeysAndCredentials(cfg *Config, log *slog.Logger) (*issuer.Issuer, *cr
 			}
 		}
 	}
-	var iss *issuer.Issuer
-	if len(errs) == 0 {
-		var err error
-		if iss, err = issuer.New(icfg); err != nil {
-			errs = append(errs, fmt.Errorf("keys: %w", err))
-		}
+	if len(errs) > 0 {
+		return nil, errs
 	}
-	creds, warnings, err := credential.Load(cfg.CredentialsFile)
+	iss, err := issuer.New(icfg)
 	if err != nil {
-		errs = append(errs, fmt.Errorf("CREDENTIALS_FILE: %w", err))
+		return nil, prefixErrs("keys", splitJoined(err))
 	}
-	for _, w := range warnings {
-		log.Warn("weak credential hash", "detail", w)
+	if cfg.JWTAlgorithm == "HS256" && cfg.RefreshSecretKey == "" {
+		log.Warn("JWT_ALGORITHM is HS256 and REFRESH_SECRET_KEY is unset: refresh tokens are signed with a key derived from SECRET_KEY, " +
+			"which every resource server holds, so any of them could forge refresh tokens; set REFRESH_SECRET_KEY " +
+			"(with REFRESH_SECRET_KEY_PREVIOUS=derived, nobody is logged out)")
 	}
-	return iss, creds, errs
+	if cfg.JWTKeysFile != "" {
+		warnShortLeads(log, iss.KeySet(), time.Now())
+	}
+	return iss, nil
 }
 
 func readPrivateKey(path string) (crypto.Signer, error) {

@@ -247,7 +247,9 @@ func New(cfg Config) (*Issuer, error) {
 			}
 			ks, err := newScheduledSet(cfg.Algorithm, cfg.Keys, previous, cfg.AccessTTL+max(cfg.Leeway, 0), nowOf(cfg)())
 			if err != nil {
-				bad("Keys (JWT_KEYS_FILE): %w", err)
+				for _, p := range unjoin(err) {
+					bad("Keys (JWT_KEYS_FILE): %w", p)
+				}
 				break
 			}
 			accessKeys = ks
@@ -340,6 +342,14 @@ func New(cfg Config) (*Issuer, error) {
 	})
 
 	return i, nil
+}
+
+// unjoin returns the errors joined in err by errors.Join, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // nowOf returns the clock of cfg.
@@ -524,6 +534,9 @@ func (i *Issuer) PublishedJWKS() ([]byte, time.Duration) {
 // JWT_KEYS_FILE the scheduled keys in the order they sign, then the
 // previous public keys; otherwise the signing key, then the previous keys.
 func (i *Issuer) Keys() []KeyInfo { return i.access.keys.Load().Keys(i.now()) }
+
+// KeySet returns the access-token key set in force now.
+func (i *Issuer) KeySet() *KeySet { return i.access.keys.Load() }
 
 // NewKeySet checks a new key set (a reloaded JWT_KEYS_FILE) against the
 // issuer's algorithm, Config.AccessTTL, Config.Leeway and clock, and returns
