@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/authsvc/authsvc/internal/issuer"
+	"github.com/authsvc/authsvc/internal/reload"
 )
 
 // maxKeysFileSize bounds what is read of JWT_KEYS_FILE and of each key file.
@@ -47,7 +48,6 @@ func readKeysFile(path string) ([]issuer.ScheduledKey, []error) {
 	if len(f.Keys) == 0 {
 		return nil, []error{fmt.Errorf("%s: lists no keys (want keys: [{private_key_file, active_from}, …])", path)}
 	}
-	dir := filepath.Dir(path)
 	var (
 		keys []issuer.ScheduledKey
 		errs []error
@@ -63,10 +63,7 @@ func readKeysFile(path string) ([]issuer.ScheduledKey, []error) {
 			errs = append(errs, fmt.Errorf("%s: active_from must be an RFC 3339 time such as 2026-12-01T00:00:00Z", entry))
 			continue
 		}
-		file := k.PrivateKeyFile
-		if !filepath.IsAbs(file) {
-			file = filepath.Join(dir, file)
-		}
+		file := resolveKeyPath(path, k.PrivateKeyFile)
 		priv, err := readPrivateKey(file)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", entry, err))
@@ -94,56 +91,87 @@ func readLimited(path string) ([]byte, error) {
 	return data, nil
 }
 
-// keySetReloader re-reads JWT_KEYS_FILE into the running issuer. A reload is
-// two steps, so that the keys and the credentials change together or not at
-// all: Prepare reads and validates everything and changes nothing; the
-// function it returns installs the new set.
-type keySetReloader struct {
-	path string
-	iss  *issuer.Issuer
-	log  *slog.Logger
-	mu   sync.Mutex // one reload at a time
-}
-
-// Prepare reads JWT_KEYS_FILE and its key files and validates the new set
-// whole. On success apply installs it and returns the number of keys the
-// JWKS then publishes; on failure problems holds one error per problem and
-// nothing changed. Without JWT_KEYS_FILE, apply does nothing.
-func (r *keySetReloader) Prepare() (apply func() (published int), problems []error) {
-	if r == nil || r.path == "" {
-		return func() int { return 0 }, nil
-	}
-	keys, errs := readKeysFile(r.path)
-	if len(errs) > 0 {
-		return nil, prefixErrs("JWT_KEYS_FILE", errs)
-	}
-	ks, err := r.iss.NewKeySet(keys)
-	if err != nil {
-		return nil, prefixErrs("JWT_KEYS_FILE", splitJoined(err))
-	}
-	return func() int {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		r.iss.SetKeySet(ks)
-		now := time.Now()
-		warnShortLeads(r.log, ks, now)
-		return ks.Published(now)
-	}, nil
-}
-
-// Reload prepares and applies a new key set, logging the outcome. It is
-// what SIGHUP and a changed file do when no other reload runs with it.
-func (r *keySetReloader) Reload(reason string) error {
-	apply, problems := r.Prepare()
-	if len(problems) > 0 {
-		for _, p := range problems {
-			r.log.Error("key set reload refused: the previous keys stay in force", "reason", reason, "problem", p.Error())
+// keySetSource is JWT_KEYS_FILE as a reloadable source: the file and every
+// key file it names are watched; a reload reads them into a new key set,
+// validated whole against the running configuration, then swapped into iss.
+// Without JWT_KEYS_FILE it watches nothing and a reload keeps the keys.
+func keySetSource(path string, iss *issuer.Issuer, log *slog.Logger) reload.Source {
+	if path == "" {
+		return reload.Source{
+			Name:    "JWT_KEYS_FILE",
+			Files:   func() []string { return nil },
+			Prepare: func() (func(), []string) { return func() {}, nil },
 		}
-		return fmt.Errorf("key set reload: %d problems", len(problems))
 	}
-	n := apply()
-	r.log.Info("key set reloaded", "reason", reason, "published", n)
-	return nil
+	var (
+		mu    sync.Mutex
+		files = keysFileNames(path)
+	)
+	return reload.Source{
+		Name: "JWT_KEYS_FILE",
+		Files: func() []string {
+			mu.Lock()
+			defer mu.Unlock()
+			return files
+		},
+		Prepare: func() (func(), []string) {
+			keys, errs := readKeysFile(path)
+			mu.Lock()
+			files = keysFileNames(path) // watch what the file names now, valid or not
+			mu.Unlock()
+			if len(errs) > 0 {
+				return nil, errorLines(errs)
+			}
+			ks, err := iss.NewKeySet(keys)
+			if err != nil {
+				return nil, errorLines(splitJoined(err))
+			}
+			return func() {
+				iss.SetKeySet(ks)
+				now := time.Now()
+				warnShortLeads(log, ks, now)
+				log.Info("key set in force", "published", ks.Published(now))
+			}, nil
+		},
+	}
+}
+
+// keysFileNames returns JWT_KEYS_FILE and the key files it names, as far as
+// it can be read.
+func keysFileNames(path string) []string {
+	names := []string{path}
+	data, err := readLimited(path)
+	if err != nil {
+		return names
+	}
+	var f keysFile
+	if yaml.Unmarshal(data, &f) != nil {
+		return names
+	}
+	for _, k := range f.Keys {
+		if k.PrivateKeyFile != "" {
+			names = append(names, resolveKeyPath(path, k.PrivateKeyFile))
+		}
+	}
+	return names
+}
+
+// resolveKeyPath resolves a key file named in the keys file at path: a
+// relative name counts from the keys file's folder.
+func resolveKeyPath(keysFile, name string) string {
+	if filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(filepath.Dir(keysFile), name)
+}
+
+// errorLines turns problems into lines.
+func errorLines(errs []error) []string {
+	out := make([]string, len(errs))
+	for n, e := range errs {
+		out[n] = e.Error()
+	}
+	return out
 }
 
 // warnShortLeads logs one warning per next key that starts signing less

@@ -50,6 +50,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return genClientSecret(stdout)
 		case "healthcheck":
 			return healthcheck(ctx, os.Getenv)
+		case "gen-key":
+			return genKey(args[1:], stdout, stderr)
+		case "keys":
+			return listKeys(stdout, stderr)
 		case "version":
 			_, err := fmt.Fprintln(stdout, version)
 			return err
@@ -71,6 +75,9 @@ Commands:
   hash-password      read a password on stdin, print its argon2id hash
   gen-client-secret  print a new random client secret and its hash
   healthcheck        exit 0 when the local service is ready
+  gen-key -alg RS256|ES256|EdDSA [-bits N]
+                     print a new PKCS#8 PEM private key (RSA: 3072 bits by default)
+  keys               print the access-token keys: kid, alg, active_from, state
   version            print the version of this build
 `
 
@@ -142,7 +149,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
 	// SIGHUP, on POST /admin/reload and when a file changes.
-	reloader := reload.New(log, m.ConfigReloaded, credentialsSource(cfg, svc, log))
+	reloader := reload.New(log, m.ConfigReloaded, credentialsSource(cfg, svc, log), keySetSource(cfg.JWTKeysFile, iss, log))
 	stopWatch := watchConfig(ctx, reloader, log)
 	defer stopWatch()
 
