@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -188,18 +189,9 @@ func accessKID(tb testing.TB, base string) string {
 
 func tokenKID(tb testing.TB, tok string) string {
 	tb.Helper()
-	parts := strings.Split(tok, ".")
-	b, err := base64.RawURLEncoding.DecodeString(parts[0])
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var h struct {
-		Kid string `json:"kid"`
-	}
-	if err := json.Unmarshal(b, &h); err != nil {
-		tb.Fatal(err)
-	}
-	return h.Kid
+	h, _ := jwtParts(tb, tok)
+	kid, _ := h["kid"].(string)
+	return kid
 }
 
 // TestE2E_KeysFileStartupErrors checks every start-up error of
@@ -504,6 +496,96 @@ func TestE2E_KeysCommand(t *testing.T) {
 		}
 		if strings.Contains(out+errOut, testSecret) || strings.Contains(out+errOut, "previous-key-0123456789") {
 			t.Fatal("authsvc keys printed a secret")
+		}
+	})
+}
+
+// TestE2E_RefreshKeyRotationAcrossInstances runs an instance with the old
+// refresh key and one with the new key and the old one in
+// REFRESH_SECRET_KEY_PREVIOUS on one Redis: tokens of the old instance keep
+// working on the new one and rotate onto the new key, so nobody is logged
+// out. A grace-window retry after the key change returns the same successor
+// (same ids), signed with the new key.
+func TestE2E_RefreshKeyRotationAcrossInstances(t *testing.T) {
+	rds := redistest.Start(t)
+	const newRefreshKey = "e2e-new-refresh-key-0123456789-ABCDEFGHIJ"
+
+	t.Run("new REFRESH_SECRET_KEY", func(t *testing.T) {
+		oldEnv := baseEnv(t, rds.URL())
+		oldEnv["REFRESH_REUSE_GRACE"] = "30s"
+		newEnv := maps.Clone(oldEnv)
+		newEnv["REFRESH_SECRET_KEY"] = newRefreshKey
+		newEnv["REFRESH_SECRET_KEY_PREVIOUS"] = testRefreshSecret
+		strictEnv := maps.Clone(newEnv)
+		delete(strictEnv, "REFRESH_SECRET_KEY_PREVIOUS")
+		oldSvc, newSvc, strict := startAuthsvc(t, oldEnv), startAuthsvc(t, newEnv), startAuthsvc(t, strictEnv)
+
+		l := login(t, oldSvc.URL)
+		rt1 := l.str("refresh_token")
+		oldKID := tokenKID(t, rt1)
+		r1 := postForm(t, oldSvc.URL+"/refresh", "refresh_token", rt1)
+		if r1.Status != http.StatusOK {
+			t.Fatalf("refresh on the old instance: %d %s", r1.Status, r1.Body)
+		}
+		// The same token again, now at the new instance, inside the grace
+		// window: the same successor, re-minted with the new key.
+		r2 := postForm(t, newSvc.URL+"/refresh", "refresh_token", rt1)
+		if r2.Status != http.StatusOK {
+			t.Fatalf("grace retry on the new instance: %d %s", r2.Status, r2.Body)
+		}
+		_, c1 := jwtParts(t, r1.str("refresh_token"))
+		_, c2 := jwtParts(t, r2.str("refresh_token"))
+		_, a1 := jwtParts(t, r1.str("access_token"))
+		_, a2 := jwtParts(t, r2.str("access_token"))
+		if c1["jti"] != c2["jti"] || c1["sid"] != c2["sid"] || c1["exp"] != c2["exp"] || a1["jti"] != a2["jti"] {
+			t.Fatalf("the retry after the key change is not the same successor: %v vs %v", c1, c2)
+		}
+		newKID := tokenKID(t, r2.str("refresh_token"))
+		if newKID == oldKID || tokenKID(t, r1.str("refresh_token")) != oldKID {
+			t.Fatalf("kids: old %s, retry %s", oldKID, newKID)
+		}
+		// The successor as the old instance signed it is accepted by the
+		// new one, and rotates onto the new key.
+		r3 := postForm(t, newSvc.URL+"/refresh", "refresh_token", r1.str("refresh_token"))
+		if r3.Status != http.StatusOK || tokenKID(t, r3.str("refresh_token")) != newKID {
+			t.Fatalf("refresh of an old-key token on the new instance: %d %s", r3.Status, r3.Body)
+		}
+		if r4 := postForm(t, newSvc.URL+"/refresh", "refresh_token", r3.str("refresh_token")); r4.Status != http.StatusOK {
+			t.Fatalf("refresh of the rotated token: %d %s", r4.Status, r4.Body)
+		}
+		// Without the previous key the old token is refused, and not used
+		// up: the instance that knows the key still rotates it.
+		rtX := login(t, oldSvc.URL).str("refresh_token")
+		wantError(t, postForm(t, strict.URL+"/refresh", "refresh_token", rtX), http.StatusBadRequest, "invalid_grant")
+		if r := postForm(t, newSvc.URL+"/refresh", "refresh_token", rtX); r.Status != http.StatusOK {
+			t.Fatalf("refresh after a refusal elsewhere: %d %s", r.Status, r.Body)
+		}
+	})
+
+	t.Run("from the derived key", func(t *testing.T) {
+		oldEnv := baseEnv(t, rds.URL())
+		delete(oldEnv, "REFRESH_SECRET_KEY")
+		newEnv := maps.Clone(oldEnv)
+		newEnv["REFRESH_SECRET_KEY"] = newRefreshKey
+		newEnv["REFRESH_SECRET_KEY_PREVIOUS"] = "derived"
+		oldSvc, newSvc := startAuthsvc(t, oldEnv), startAuthsvc(t, newEnv)
+		rt := login(t, oldSvc.URL).str("refresh_token")
+		r := postForm(t, newSvc.URL+"/refresh", "refresh_token", rt)
+		if r.Status != http.StatusOK || tokenKID(t, r.str("refresh_token")) == tokenKID(t, rt) {
+			t.Fatalf("refresh of a derived-key token: %d %s", r.Status, r.Body)
+		}
+		// HS256 without REFRESH_SECRET_KEY warns at start-up; with it, not.
+		const warning = "JWT_ALGORITHM is HS256 and REFRESH_SECRET_KEY is unset"
+		if !strings.Contains(oldSvc.logs.String(), warning) {
+			t.Errorf("no start-up warning about the derived refresh key under HS256")
+		}
+		if strings.Contains(newSvc.logs.String(), warning) {
+			t.Errorf("the warning appears although REFRESH_SECRET_KEY is set")
+		}
+		for _, s := range []string{testSecret, newRefreshKey} {
+			if strings.Contains(oldSvc.logs.String()+newSvc.logs.String(), s) {
+				t.Fatal("a log holds a secret")
+			}
 		}
 	})
 }
