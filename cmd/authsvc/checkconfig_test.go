@@ -46,8 +46,8 @@ func runBinary(tb testing.TB, env map[string]string, args ...string) (stdout, st
 	return out.String(), errOut.String(), code
 }
 
-// problemLines are the lines of out that report a problem ("authsvc: …").
-func problemLines(out string) []string {
+// startupProblems are the lines of out that report a problem ("authsvc: …").
+func startupProblems(out string) []string {
 	var lines []string
 	for _, l := range strings.Split(out, "\n") {
 		if strings.HasPrefix(l, "authsvc: ") {
@@ -105,7 +105,7 @@ func TestE2E_CheckConfig(t *testing.T) {
 			if stdout != "" {
 				t.Errorf("stdout = %q, want nothing", stdout)
 			}
-			got := problemLines(stderr)
+			got := startupProblems(stderr)
 			if len(got) != len(tc.wants) {
 				t.Fatalf("problem lines %q, want %d", got, len(tc.wants))
 			}
@@ -123,8 +123,8 @@ func TestE2E_CheckConfig(t *testing.T) {
 				env[k] = v
 			}
 			_, startErr, startCode := runBinary(t, env)
-			if startCode == 0 || strings.Join(problemLines(startErr), "\n") != strings.Join(got, "\n") {
-				t.Errorf("start-up (exit %d) printed\n%s\ncheck-config printed\n%s", startCode, strings.Join(problemLines(startErr), "\n"), strings.Join(got, "\n"))
+			if startCode == 0 || strings.Join(startupProblems(startErr), "\n") != strings.Join(got, "\n") {
+				t.Errorf("start-up (exit %d) printed\n%s\ncheck-config printed\n%s", startCode, strings.Join(startupProblems(startErr), "\n"), strings.Join(got, "\n"))
 			}
 		})
 	}
@@ -161,7 +161,7 @@ func TestE2E_CheckConfig(t *testing.T) {
 		if stdout != "authsvc: configuration OK\n" {
 			t.Errorf("stdout = %q", stdout)
 		}
-		if lines := problemLines(stderr); len(lines) != 0 {
+		if lines := startupProblems(stderr); len(lines) != 0 {
 			t.Errorf("problem lines on a valid configuration: %q", lines)
 		}
 		if n := dialed.Load(); n != 0 {
