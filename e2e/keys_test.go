@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/authsvc/authsvc/internal/redistest"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // keyFiles is a folder of PEM key files and a JWT_KEYS_FILE listing them.
@@ -110,11 +111,7 @@ func (k *keyFiles) secretsOf() []string {
 
 func mustES256(tb testing.TB) *ecdsa.PrivateKey {
 	tb.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return k
+	return testkit.MustECDSA(tb, elliptic.P256())
 }
 
 // ecThumbprint computes the RFC 7638 thumbprint of a P-256 public key, the
@@ -327,7 +324,7 @@ func TestE2E_KeysFileReload(t *testing.T) {
 			// The file watch notices within 5 s; SIGHUP on every other
 			// case checks the signal path too.
 			if tc.hup {
-				if err := svc.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+				if err := svc.signal(syscall.SIGHUP); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -347,7 +344,7 @@ func TestE2E_KeysFileReload(t *testing.T) {
 	t.Run("a good change applies", func(t *testing.T) {
 		switchAt := time.Now().Add(4 * time.Second).Truncate(time.Second)
 		kf.schedule(t, "a.pem", past, "b.pem", switchAt)
-		if err := svc.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		if err := svc.signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(t, 6*time.Second, "the next key to be published", func() bool {
