@@ -159,6 +159,7 @@ type Config struct {
 	LogFormat                 string     `envconfig:"LOG_FORMAT" default:"json"`
 	LogFlushInterval          Duration   `envconfig:"LOG_FLUSH_INTERVAL" default:"100ms"`
 	PprofAddr                 string     `envconfig:"PPROF_ADDR"`
+	ManagementAddr            string     `envconfig:"MANAGEMENT_ADDR"`
 
 	// trustedNets is TrustedProxies parsed by Validate.
 	trustedNets []*net.IPNet
@@ -325,6 +326,13 @@ func (c *Config) Validate() []error {
 	case "json", "text":
 	default:
 		bad("LOG_FORMAT", "must be json or text")
+	}
+	if c.ManagementAddr != "" {
+		if _, _, err := net.SplitHostPort(c.ManagementAddr); err != nil {
+			bad("MANAGEMENT_ADDR", "must be host:port or :port")
+		} else if c.ManagementAddr == c.HTTPAddr {
+			bad("MANAGEMENT_ADDR", "must differ from HTTP_ADDR")
+		}
 	}
 	if c.PprofAddr != "" && !loopbackAddr(c.PprofAddr) {
 		bad("PPROF_ADDR", "must be a loopback host:port such as 127.0.0.1:6060")
