@@ -26,6 +26,7 @@ import (
 	"github.com/authsvc/authsvc/internal/issuer"
 	"github.com/authsvc/authsvc/internal/limiter"
 	"github.com/authsvc/authsvc/internal/metrics"
+	"github.com/authsvc/authsvc/internal/reload"
 	"github.com/authsvc/authsvc/internal/store"
 	"github.com/authsvc/authsvc/internal/store/memory"
 	redisstore "github.com/authsvc/authsvc/internal/store/redis"
@@ -38,6 +39,10 @@ const shutdownTimeout = 8 * time.Second
 // errConfig marks a start-up failure whose lines were already printed.
 var errConfig = errors.New("invalid configuration")
 
+// errRedisURL is a REDIS_URL go-redis cannot parse. It never quotes the URL,
+// which may hold a password.
+var errRedisURL = errors.New("REDIS_URL: cannot be parsed")
+
 // run is the whole program: it dispatches the subcommands, or serves until
 // ctx is cancelled (SIGINT/SIGTERM).
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -47,6 +52,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return hashPassword(stdin, stdout)
 		case "gen-client-secret":
 			return genClientSecret(stdout)
+		case "check-config":
+			return checkConfig(stdout, stderr)
 		case "healthcheck":
 			return healthcheck(ctx, os.Getenv)
 		case "version":
@@ -69,6 +76,7 @@ With no command, authsvc serves (configured by environment variables; see README
 Commands:
   hash-password      read a password on stdin, print its argon2id hash
   gen-client-secret  print a new random client secret and its hash
+  check-config       validate the configuration as start-up does, without serving
   healthcheck        exit 0 when the local service is ready
   version            print the version of this build
 `
@@ -138,6 +146,12 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		LoginFailuresMax:    cfg.LoginFailuresMax.V,
 		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
 	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent})
+
+	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
+	// SIGHUP, on POST /admin/reload and when a file changes.
+	reloader := reload.New(log, m.ConfigReloaded, credentialsSource(cfg, svc, log))
+	stopWatch := watchConfig(ctx, reloader, log)
+	defer stopWatch()
 
 	var certs *tlscert.Reloader
 	if cfg.TLSCertFile != "" {
@@ -310,6 +324,12 @@ func buildKeysAndCredentials(cfg *Config, log *slog.Logger) (*issuer.Issuer, *cr
 	creds, warnings, err := credential.Load(cfg.CredentialsFile)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("CREDENTIALS_FILE: %w", err))
+	} else {
+		for _, check := range credentialChecks {
+			for _, p := range check(cfg, creds) {
+				errs = append(errs, fmt.Errorf("CREDENTIALS_FILE: %s", p))
+			}
+		}
 	}
 	for _, w := range warnings {
 		log.Warn("weak credential hash", "detail", w)
@@ -415,7 +435,7 @@ func redisClient(cfg *Config) (goredis.UniversalClient, error) {
 	}
 	opts, err := goredis.ParseURL(cfg.RedisURL.Reveal())
 	if err != nil {
-		return nil, errors.New("REDIS_URL: cannot be parsed") // never quote it: it may hold a password
+		return nil, errRedisURL
 	}
 	opts.MaxRetries = redisMaxRetries
 	opts.DialTimeout = redisDialTimeout
