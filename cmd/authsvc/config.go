@@ -125,7 +125,7 @@ func (b *Bool) Decode(v string) error {
 	return nil
 }
 
-// Config is every setting of contract §5, read from the environment.
+// Config is every setting (docs/configuration.md), read from the environment.
 type Config struct {
 	SecretKey                 Secret     `envconfig:"SECRET_KEY"`
 	SecretKeyPrevious         SecretList `envconfig:"SECRET_KEY_PREVIOUS"`
@@ -173,7 +173,7 @@ type Config struct {
 	fileFailed []string
 }
 
-// maxReuseGrace is the contract's upper bound for REFRESH_REUSE_GRACE.
+// maxReuseGrace is the upper bound of REFRESH_REUSE_GRACE (docs/configuration.md).
 const maxReuseGrace = 60 * time.Second
 
 // maxDPoPProofLifetime bounds DPOP_PROOF_LIFETIME: a proof is meant to be
