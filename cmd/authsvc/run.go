@@ -33,7 +33,7 @@ import (
 	"github.com/authsvc/authsvc/internal/tlscert"
 )
 
-// shutdownTimeout bounds the graceful shutdown; the contract allows 10 s.
+// shutdownTimeout bounds the graceful shutdown; docs/operations.md promises an exit within 10 s of SIGTERM.
 const shutdownTimeout = 8 * time.Second
 
 // errConfig marks a start-up failure whose lines were already printed.

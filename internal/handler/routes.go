@@ -47,7 +47,7 @@ type Deps struct {
 
 // New returns the HTTP handler with every public route; /metrics among
 // them only when Deps.Metrics is set (not when a management listener
-// serves it).
+// serves it). docs/api.md describes them.
 func New(d Deps) *echo.Echo {
 	e := newEcho(d)
 	routes(e, d)
