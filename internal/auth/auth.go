@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/authsvc/authsvc/internal/credential"
@@ -41,10 +42,11 @@ type Config struct {
 
 // Service applies the token rules. It is safe for concurrent use.
 type Service struct {
-	cfg    Config
-	iss    *issuer.Issuer
-	store  store.Store
-	creds  *credential.Set
+	cfg   Config
+	iss   *issuer.Issuer
+	store store.Store
+	// creds is the credentials in force; a reload swaps it (SetCredentials).
+	creds  atomic.Pointer[credential.Set]
 	now    func() time.Time
 	log    *slog.Logger
 	events func(Event)
@@ -72,8 +74,9 @@ type Deps struct {
 
 // New returns a Service.
 func New(cfg Config, d Deps) *Service {
-	s := &Service{cfg: cfg, iss: d.Issuer, store: d.Store, creds: d.Credentials,
+	s := &Service{cfg: cfg, iss: d.Issuer, store: d.Store,
 		now: d.Now, log: d.Log, events: d.OnEvent, feed: d.Feed}
+	s.creds.Store(d.Credentials)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -82,6 +85,14 @@ func New(cfg Config, d Deps) *Service {
 	}
 	return s
 }
+
+// SetCredentials puts set in force for every request that starts after the
+// call (a reload of CREDENTIALS_FILE). Requests already running finish with
+// the set they began with where they read it once.
+func (s *Service) SetCredentials(set *credential.Set) { s.creds.Store(set) }
+
+// Credentials returns the credentials in force.
+func (s *Service) Credentials() *credential.Set { return s.creds.Load() }
 
 // ClientAuth is the client authentication a request presented (RFC 6749
 // §2.3.1), by HTTP Basic or in the body.
@@ -131,7 +142,7 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 	}
 	var user credential.User
 	ok, err := s.checked(ctx, kindUser, req.Username, m, func() (ok bool) {
-		user, ok = s.creds.AuthenticateUser(req.Username, []byte(req.Password))
+		user, ok = s.creds.Load().AuthenticateUser(req.Username, []byte(req.Password))
 		return ok
 	})
 	if err != nil {
@@ -381,7 +392,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, ca ClientAuth, m Meta)
 func (s *Service) authenticateClient(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
 	var c credential.Client
 	ok, err := s.checked(ctx, kindClient, ca.ID, m, func() (ok bool) {
-		c, ok = s.creds.AuthenticateClient(ca.ID, []byte(ca.Secret))
+		c, ok = s.creds.Load().AuthenticateClient(ca.ID, []byte(ca.Secret))
 		return ok
 	})
 	if err != nil {
