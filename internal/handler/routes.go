@@ -72,6 +72,7 @@ func New(d Deps) *echo.Echo {
 	e.POST("/refresh", refreshHandler(d.Auth), post...)
 	e.POST("/revoke", revokeHandler(d.Auth), post...)
 	e.POST("/introspect", introspectHandler(d.Auth), post...)
+	e.GET("/revocations", revocationsHandler(d.Auth))
 	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS))
 	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes)))
 	e.GET("/healthz", healthzHandler())
