@@ -50,8 +50,7 @@ func mustAdd(t *testing.T, st store.Store, id string) store.Revocation {
 	return r
 }
 
-// waitReady waits until a read at cursor is served from the buffer, i.e.
-// the reader has read once.
+// mustCursor returns the cursor of the complete set.
 func mustCursor(t *testing.T, f *feed.Feed) string {
 	t.Helper()
 	p, err := f.Read(context.Background(), "", 0)
