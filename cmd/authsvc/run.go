@@ -137,6 +137,11 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		defer stopPprof()
 	}
 
+	dpopCfg, err := dpopConfig(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "authsvc:", err)
+		return errConfig
+	}
 	svc := auth.New(auth.Config{
 		AccessTTL:           cfg.AccessTokenTTL.V,
 		RefreshTTL:          cfg.RefreshTokenTTL.V,
@@ -145,7 +150,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		ClockSkew:           cfg.ClockSkew.V,
 		LoginFailuresMax:    cfg.LoginFailuresMax.V,
 		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
-	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent})
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent, DPoP: dpopCfg})
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
 	// SIGHUP, on POST /admin/reload and when a file changes.

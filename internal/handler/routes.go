@@ -73,7 +73,11 @@ func New(d Deps) *echo.Echo {
 	e.POST("/revoke", revokeHandler(d.Auth), post...)
 	e.POST("/introspect", introspectHandler(d.Auth), post...)
 	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS))
-	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes)))
+	var dpopAlgs []string
+	if d.Auth != nil {
+		dpopAlgs = d.Auth.DPoPAlgs()
+	}
+	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes, dpopAlgs)))
 	e.GET("/healthz", healthzHandler())
 	e.GET("/readyz", readyzHandler(d.Ready))
 	if d.Metrics != nil {
