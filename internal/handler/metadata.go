@@ -46,8 +46,8 @@ func metadataDocument(issuer string, scopes, dpopAlgs []string) []byte {
 		RevocationEndpointAuthMethodsSupported: authMethods,
 		IntrospectionEndpointAuthMethodsSupported: authMethods,
 		// authsvc has no authorization endpoint, so no response types.
-		ResponseTypesSupported: []string{},
-		ScopesSupported:        scopes,
+		ResponseTypesSupported:        []string{},
+		ScopesSupported:               scopes,
 		DPoPSigningAlgValuesSupported: dpopAlgs,
 	}
 	b, err := json.Marshal(doc)
