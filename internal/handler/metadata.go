@@ -23,6 +23,7 @@ type metadata struct {
 	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
 	ResponseTypesSupported                    []string `json:"response_types_supported"`
 	ScopesSupported                           []string `json:"scopes_supported,omitempty"`
+	RevocationFeedEndpoint                    string   `json:"revocation_feed_endpoint"`
 	// DPoPSigningAlgValuesSupported are the algorithms accepted for DPoP
 	// proofs (RFC 9449 §5.1).
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
@@ -46,8 +47,11 @@ func metadataDocument(issuer string, scopes, dpopAlgs []string) []byte {
 		RevocationEndpointAuthMethodsSupported: authMethods,
 		IntrospectionEndpointAuthMethodsSupported: authMethods,
 		// authsvc has no authorization endpoint, so no response types.
-		ResponseTypesSupported:        []string{},
-		ScopesSupported:               scopes,
+		ResponseTypesSupported: []string{},
+		ScopesSupported:        scopes,
+		// Not registered in RFC 8414: authsvc's own feed of revoked
+		// access tokens and ended sessions (docs/resource-servers.md).
+		RevocationFeedEndpoint:        base + "/revocations",
 		DPoPSigningAlgValuesSupported: dpopAlgs,
 	}
 	b, err := json.Marshal(doc)
