@@ -48,6 +48,9 @@ type Deps struct {
 	// HSTS adds Strict-Transport-Security to every response; set it when
 	// authsvc itself serves HTTPS.
 	HSTS bool
+	// Tracing, when set, starts a server span per request (OpenTelemetry);
+	// nil installs no tracing middleware at all.
+	Tracing *Tracing
 }
 
 // New returns the HTTP handler with every public route; /metrics among
@@ -83,6 +86,9 @@ func newEcho(d Deps) *echo.Echo {
 	e.IPExtractor = d.IPExtractor
 	if e.IPExtractor == nil {
 		e.IPExtractor = echo.ExtractIPDirect()
+	}
+	if d.Tracing != nil {
+		e.Use(traced(*d.Tracing))
 	}
 	if d.Observe != nil {
 		e.Use(observe(d.Observe))
