@@ -146,6 +146,11 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		defer stopPprof()
 	}
 
+	dpopCfg, err := dpopConfig(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "authsvc:", err)
+		return errConfig
+	}
 	// The revocation feed's one reader per process; held /revocations
 	// requests wait on it, not on the store.
 	revFeed := feed.New(st, log, nil)
@@ -161,7 +166,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		ClockSkew:           cfg.ClockSkew.V,
 		LoginFailuresMax:    cfg.LoginFailuresMax.V,
 		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
-	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent, Feed: revFeed})
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent, DPoP: dpopCfg, Feed: revFeed})
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
 	// SIGHUP, on POST /admin/reload and when a file changes.
