@@ -210,7 +210,9 @@ func TestE2E_DPoP_Rejections(t *testing.T) {
 			return forge(p, func(h map[string]any) { h["jwk"] = testkit.PrivateJWK(t, ecKey) }, nil)
 		}), wantToken: "invalid_dpop_proof", wantRefresh: "invalid_dpop_proof"},
 		{name: "signed by another key than its jwk", proofs: one(func(p string) string {
-			return forge(p, func(h map[string]any) { h["jwk"] = testkit.PublicJWK(t, testkit.MustECDSA(t, elliptic.P256()).Public()) }, nil)
+			return forge(p, func(h map[string]any) {
+				h["jwk"] = testkit.PublicJWK(t, testkit.MustECDSA(t, elliptic.P256()).Public())
+			}, nil)
 		}), wantToken: "invalid_dpop_proof", wantRefresh: "invalid_dpop_proof"},
 		{name: "htm GET", proofs: one(func(p string) string {
 			return forge(p, nil, func(c jwt.MapClaims) { c["htm"] = "GET" })
@@ -222,7 +224,9 @@ func TestE2E_DPoP_Rejections(t *testing.T) {
 			return forge(p, nil, func(c jwt.MapClaims) { c["htu"] = svc.URL + p })
 		}), wantToken: "invalid_dpop_proof", wantRefresh: "invalid_dpop_proof"},
 		{name: "iat too old", proofs: one(func(p string) string {
-			return forge(p, nil, func(c jwt.MapClaims) { c["iat"] = time.Now().Add(-60*time.Second - 30*time.Second - 5*time.Second).Unix() })
+			return forge(p, nil, func(c jwt.MapClaims) {
+				c["iat"] = time.Now().Add(-60*time.Second - 30*time.Second - 5*time.Second).Unix()
+			})
 		}), wantToken: "invalid_dpop_proof", wantRefresh: "invalid_dpop_proof"},
 		{name: "iat in the future", proofs: one(func(p string) string {
 			return forge(p, nil, func(c jwt.MapClaims) { c["iat"] = time.Now().Add(30*time.Second + 5*time.Second).Unix() })
