@@ -248,6 +248,12 @@ func TestE2E_KeysFileStartupErrors(t *testing.T) {
 			[]string{"the same key is listed twice"}},
 		{"empty keys file", map[string]string{"JWT_KEYS_FILE": sched("empty.yaml")},
 			[]string{"lists no keys"}},
+		{"a private key as the keys file", map[string]string{"JWT_KEYS_FILE": filepath.Join(kf.dir, "a.pem")},
+			[]string{filepath.Join(kf.dir, "a.pem") + ": line 1: not a key set"}},
+		{"unknown field", map[string]string{"JWT_KEYS_FILE": func() string {
+			kf.write(t, "extra.yaml", []byte("keys:\n  - private_key_file: a.pem\n    active_from: 2020-01-01T00:00:00Z\n    passphrase: x\n"))
+			return filepath.Join(kf.dir, "extra.yaml")
+		}()}, []string{"extra.yaml: line 4: unknown field passphrase"}},
 		{"short previous refresh key", map[string]string{"REFRESH_SECRET_KEY_PREVIOUS": "derived,too-short"},
 			[]string{"REFRESH_SECRET_KEY_PREVIOUS: entry 2 must be at least 32 bytes"}},
 		{"previous refresh key equal to SECRET_KEY", map[string]string{"REFRESH_SECRET_KEY_PREVIOUS": testSecret},
