@@ -111,6 +111,8 @@ type Issuer struct {
 	access   *kind
 	refresh  *kind
 	jwks     []byte
+	// accessParser builds the access-token parser that accepts aud.
+	accessParser func(aud []string) *jwt.Parser
 }
 
 // String describes i without any key material.
@@ -258,6 +260,19 @@ func New(cfg Config) (*Issuer, error) {
 	} else {
 		accessKeys = pubKeys
 	}
+	i.accessParser = func(aud []string) *jwt.Parser {
+		return jwt.NewParser(
+			jwt.WithValidMethods([]string{method.Alg()}),
+			jwt.WithIssuer(cfg.Issuer),
+			jwt.WithAudience(aud...),
+			jwt.WithExpirationRequired(),
+			jwt.WithNotBeforeRequired(),
+			jwt.WithIssuedAt(),
+			jwt.WithLeeway(cfg.Leeway),
+			jwt.WithTimeFunc(now),
+			jwt.WithStrictDecoding(),
+		)
+	}
 	i.access = newKind(kindConfig{
 		name:    "access",
 		typ:     typAccess,
@@ -265,17 +280,7 @@ func New(cfg Config) (*Issuer, error) {
 		signKey: signKey,
 		kid:     accessKeys[0].kid,
 		keys:    accessKeys,
-		parser: jwt.NewParser(
-			jwt.WithValidMethods([]string{method.Alg()}),
-			jwt.WithIssuer(cfg.Issuer),
-			jwt.WithAudience(i.audience...),
-			jwt.WithExpirationRequired(),
-			jwt.WithNotBeforeRequired(),
-			jwt.WithIssuedAt(),
-			jwt.WithLeeway(cfg.Leeway),
-			jwt.WithTimeFunc(now),
-			jwt.WithStrictDecoding(),
-		),
+		parser:  i.accessParser(i.audience),
 	})
 
 	// Refresh tokens.
@@ -463,3 +468,22 @@ func (i *Issuer) NewID() (string, error) {
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
+
+// AcceptAudiences sets the audiences access tokens may carry besides
+// Config.Audience: the clients' own audiences, which replace Config.Audience
+// in the tokens issued to them. VerifyAccess then accepts a token whose aud
+// holds any of Config.Audience and extra. Call it at start-up and whenever
+// the clients change; it is safe to call while tokens are verified.
+func (i *Issuer) AcceptAudiences(extra []string) {
+	aud := slices.Clone([]string(i.audience))
+	for _, a := range extra {
+		if a != "" && !slices.Contains(aud, a) {
+			aud = append(aud, a)
+		}
+	}
+	i.access.parser.Store(i.accessParser(aud))
+}
+
+// Audience returns Config.Audience (JWT_AUDIENCE): the aud of access tokens
+// whose AccessClaims name no audience of their own.
+func (i *Issuer) Audience() []string { return slices.Clone([]string(i.audience)) }

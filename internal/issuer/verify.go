@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -60,7 +61,9 @@ type kind struct {
 	header  map[string]any // shared, never written after New
 	signKey any
 	keys    []verifyKey // current key first
-	parser  *jwt.Parser
+	// parser is replaced whole when the accepted audiences change
+	// (Issuer.AcceptAudiences); a verification reads it once.
+	parser  atomic.Pointer[jwt.Parser]
 	keyfunc jwt.Keyfunc
 }
 
@@ -82,8 +85,8 @@ func newKind(c kindConfig) *kind {
 		header:  map[string]any{"alg": c.method.Alg(), "typ": c.typ, "kid": c.kid},
 		signKey: c.signKey,
 		keys:    c.keys,
-		parser:  c.parser,
 	}
+	k.parser.Store(c.parser)
 	k.keyfunc = k.keyFor // one method value, not one per verification
 	return k
 }
@@ -102,7 +105,7 @@ func (k *kind) verify(token string, claims jwt.Claims) error {
 	if len(token) > maxTokenSize {
 		return fmt.Errorf("verify %s token: %w: %w", k.name, ErrInvalidToken, errTooLarge)
 	}
-	if _, err := k.parser.ParseWithClaims(token, claims, k.keyfunc); err != nil {
+	if _, err := k.parser.Load().ParseWithClaims(token, claims, k.keyfunc); err != nil {
 		if expiredOnly(err) {
 			return fmt.Errorf("verify %s token: %w: %w", k.name, ErrExpired, err)
 		}
