@@ -157,6 +157,9 @@ type Config struct {
 	LogFormat                 string     `envconfig:"LOG_FORMAT" default:"json"`
 	LogFlushInterval          Duration   `envconfig:"LOG_FLUSH_INTERVAL" default:"100ms"`
 	PprofAddr                 string     `envconfig:"PPROF_ADDR"`
+	UserAuthenticatorURL      string     `envconfig:"USER_AUTHENTICATOR_URL"`
+	UserAuthenticatorToken    Secret     `envconfig:"USER_AUTHENTICATOR_TOKEN"`
+	UserAuthenticatorTimeout  Duration   `envconfig:"USER_AUTHENTICATOR_TIMEOUT" default:"2s"`
 
 	// trustedNets is TrustedProxies parsed by Validate.
 	trustedNets []*net.IPNet
@@ -239,6 +242,7 @@ func (c *Config) Validate() []error {
 		{"CLOCK_SKEW", c.ClockSkew, 0, 5 * time.Minute},
 		{"LOGIN_FAILURES_WINDOW", c.LoginFailuresWindow, 1, 0},
 		{"LOG_FLUSH_INTERVAL", c.LogFlushInterval, 0, 10 * time.Second},
+		{"USER_AUTHENTICATOR_TIMEOUT", c.UserAuthenticatorTimeout, 1, time.Minute},
 	} {
 		switch {
 		case d.d.Err != nil:
@@ -315,6 +319,18 @@ func (c *Config) Validate() []error {
 	case "json", "text":
 	default:
 		bad("LOG_FORMAT", "must be json or text")
+	}
+	if c.UserAuthenticatorURL != "" {
+		u, err := url.Parse(c.UserAuthenticatorURL)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			bad("USER_AUTHENTICATOR_URL", "must be an http:// or https:// URL")
+		case u.User != nil:
+			// Never quote it: it holds a password.
+			bad("USER_AUTHENTICATOR_URL", "must not hold credentials; use USER_AUTHENTICATOR_TOKEN")
+		}
+	} else if c.UserAuthenticatorToken != "" {
+		bad("USER_AUTHENTICATOR_TOKEN", "is set without USER_AUTHENTICATOR_URL")
 	}
 	if c.PprofAddr != "" && !loopbackAddr(c.PprofAddr) {
 		bad("PPROF_ADDR", "must be a loopback host:port such as 127.0.0.1:6060")

@@ -21,6 +21,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/authenticator"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/handler"
 	"github.com/authsvc/authsvc/internal/issuer"
@@ -129,6 +130,20 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		defer stopPprof()
 	}
 
+	authn, err := newAuthenticator(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "authsvc:", err)
+		return errConfig
+	}
+	var userAuth auth.UserAuthenticator
+	if authn != nil {
+		defer authn.Close()
+		userAuth = authn
+		if u, _ := url.Parse(cfg.UserAuthenticatorURL); u != nil && u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+			log.Warn("USER_AUTHENTICATOR_URL is plain http to another host: passwords cross the network unencrypted; use https")
+		}
+	}
+
 	svc := auth.New(auth.Config{
 		AccessTTL:           cfg.AccessTokenTTL.V,
 		RefreshTTL:          cfg.RefreshTokenTTL.V,
@@ -137,7 +152,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		ClockSkew:           cfg.ClockSkew.V,
 		LoginFailuresMax:    cfg.LoginFailuresMax.V,
 		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
-	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent})
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Authenticator: userAuth, Log: log, OnEvent: m.OnEvent})
 
 	var certs *tlscert.Reloader
 	if cfg.TLSCertFile != "" {
@@ -152,17 +167,18 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	}
 
 	h := handler.New(handler.Deps{
-		Auth:        svc,
-		JWKS:        iss.JWKS(),
-		Log:         log,
-		IPExtractor: ipExtractor(cfg.trustedNets),
-		Ready:       svc.Ready,
-		Issuer:      cfg.JWTIssuer,
-		Scopes:      creds.Scopes(),
-		Metrics:     m.Handler(),
-		Observe:     m.ObserveRequest,
-		RateLimit:   rateLimit,
-		HSTS:        certs != nil,
+		Auth:          svc,
+		JWKS:          iss.JWKS(),
+		Log:           log,
+		IPExtractor:   ipExtractor(cfg.trustedNets),
+		Ready:         svc.Ready,
+		Issuer:        cfg.JWTIssuer,
+		Scopes:        creds.Scopes(),
+		PublicClients: creds.HasPublicClients(),
+		Metrics:       m.Handler(),
+		Observe:       m.ObserveRequest,
+		RateLimit:     rateLimit,
+		HSTS:          certs != nil,
 	})
 
 	// Listen synchronously, so that "address in use" is a start-up error.
@@ -307,14 +323,51 @@ func buildKeysAndCredentials(cfg *Config, log *slog.Logger) (*issuer.Issuer, *cr
 			errs = append(errs, fmt.Errorf("keys: %w", err))
 		}
 	}
-	creds, warnings, err := credential.Load(cfg.CredentialsFile)
+	creds, warnings, err := loadCredentials(cfg)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("CREDENTIALS_FILE: %w", err))
 	}
 	for _, w := range warnings {
 		log.Warn("weak credential hash", "detail", w)
 	}
+	if iss != nil && creds != nil {
+		iss.AcceptAudiences(creds.Audiences())
+	}
 	return iss, creds, errs
+}
+
+// loadCredentials reads CREDENTIALS_FILE and checks the clients' own
+// lifetimes against the global ones: every check a credentials file must
+// pass, at start-up and at a reload. After a successful load the issuer
+// must be told the clients' audiences (Issuer.AcceptAudiences).
+func loadCredentials(cfg *Config) (*credential.Set, []string, error) {
+	creds, warnings, err := credential.Load(cfg.CredentialsFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := creds.CheckLimits(credential.Limits{
+		AccessTTL: cfg.AccessTokenTTL.V, RefreshTTL: cfg.RefreshTokenTTL.V, SessionMaxTTL: cfg.SessionMaxTTL.V,
+	}); err != nil {
+		return nil, nil, fmt.Errorf("credentials file %s: %w", cfg.CredentialsFile, err)
+	}
+	return creds, warnings, nil
+}
+
+// newAuthenticator builds the user authenticator client, or nil when
+// USER_AUTHENTICATOR_URL is not set.
+func newAuthenticator(cfg *Config) (*authenticator.Client, error) {
+	if cfg.UserAuthenticatorURL == "" {
+		return nil, nil
+	}
+	c, err := authenticator.New(authenticator.Config{
+		URL:     cfg.UserAuthenticatorURL,
+		Token:   cfg.UserAuthenticatorToken.Reveal(),
+		Timeout: cfg.UserAuthenticatorTimeout.V,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("USER_AUTHENTICATOR_URL: %w", err)
+	}
+	return c, nil
 }
 
 func readPrivateKey(path string) (crypto.Signer, error) {
@@ -470,4 +523,13 @@ func hostPort(listen string) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, strings.TrimSpace(port))
+}
+
+// loopbackHost reports whether host (no port) is this machine.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -31,6 +31,9 @@ type Deps struct {
 	Issuer string
 	// Scopes are published as scopes_supported; empty omits the field.
 	Scopes []string
+	// PublicClients tells whether a public client exists; the metadata then
+	// lists the "none" authentication method.
+	PublicClients bool
 	// Metrics, when set, serves GET /metrics.
 	Metrics http.Handler
 	// Observe, when set, is told of every request once it is answered: its
@@ -73,7 +76,7 @@ func New(d Deps) *echo.Echo {
 	e.POST("/revoke", revokeHandler(d.Auth), post...)
 	e.POST("/introspect", introspectHandler(d.Auth), post...)
 	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS))
-	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes)))
+	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes, d.PublicClients)))
 	e.GET("/healthz", healthzHandler())
 	e.GET("/readyz", readyzHandler(d.Ready))
 	if d.Metrics != nil {
