@@ -27,6 +27,7 @@ import (
 	"github.com/authsvc/authsvc/internal/issuer"
 	"github.com/authsvc/authsvc/internal/limiter"
 	"github.com/authsvc/authsvc/internal/metrics"
+	"github.com/authsvc/authsvc/internal/reload"
 	"github.com/authsvc/authsvc/internal/store"
 	"github.com/authsvc/authsvc/internal/store/memory"
 	redisstore "github.com/authsvc/authsvc/internal/store/redis"
@@ -153,6 +154,12 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		LoginFailuresMax:    cfg.LoginFailuresMax.V,
 		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
 	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Authenticator: userAuth, Log: log, OnEvent: m.OnEvent})
+
+	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
+	// SIGHUP, on POST /admin/reload and when a file changes.
+	reloader := reload.New(log, m.ConfigReloaded, credentialsSource(cfg, svc, log))
+	stopWatch := watchConfig(ctx, reloader, log)
+	defer stopWatch()
 
 	var certs *tlscert.Reloader
 	if cfg.TLSCertFile != "" {
@@ -323,34 +330,32 @@ func buildKeysAndCredentials(cfg *Config, log *slog.Logger) (*issuer.Issuer, *cr
 			errs = append(errs, fmt.Errorf("keys: %w", err))
 		}
 	}
-	creds, warnings, err := loadCredentials(cfg)
+	creds, warnings, err := credential.Load(cfg.CredentialsFile)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("CREDENTIALS_FILE: %w", err))
+	} else {
+		for _, check := range credentialChecks {
+			for _, p := range check(cfg, creds) {
+				errs = append(errs, fmt.Errorf("CREDENTIALS_FILE: %s", p))
+			}
+		}
 	}
 	for _, w := range warnings {
 		log.Warn("weak credential hash", "detail", w)
 	}
-	if iss != nil && creds != nil {
-		iss.AcceptAudiences(creds.Audiences())
-	}
 	return iss, creds, errs
 }
 
-// loadCredentials reads CREDENTIALS_FILE and checks the clients' own
-// lifetimes against the global ones: every check a credentials file must
-// pass, at start-up and at a reload. After a successful load the issuer
-// must be told the clients' audiences (Issuer.AcceptAudiences).
-func loadCredentials(cfg *Config) (*credential.Set, []string, error) {
-	creds, warnings, err := credential.Load(cfg.CredentialsFile)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := creds.CheckLimits(credential.Limits{
+// checkClientLifetimes is a credentialChecks entry: the clients' own
+// lifetimes against ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL and SESSION_MAX_TTL.
+func checkClientLifetimes(cfg *Config, set *credential.Set) []string {
+	err := set.CheckLimits(credential.Limits{
 		AccessTTL: cfg.AccessTokenTTL.V, RefreshTTL: cfg.RefreshTokenTTL.V, SessionMaxTTL: cfg.SessionMaxTTL.V,
-	}); err != nil {
-		return nil, nil, fmt.Errorf("credentials file %s: %w", cfg.CredentialsFile, err)
+	})
+	if err == nil {
+		return nil
 	}
-	return creds, warnings, nil
+	return problemLines(err)
 }
 
 // newAuthenticator builds the user authenticator client, or nil when

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/authsvc/authsvc/internal/credential"
@@ -41,10 +42,11 @@ type Config struct {
 
 // Service applies the token rules. It is safe for concurrent use.
 type Service struct {
-	cfg    Config
-	iss    *issuer.Issuer
-	store  store.Store
-	creds  *credential.Set
+	cfg   Config
+	iss   *issuer.Issuer
+	store store.Store
+	// creds is the credentials in force; a reload swaps it (SetCredentials).
+	creds  atomic.Pointer[credential.Set]
 	authn  UserAuthenticator // nil: only the credentials file
 	now    func() time.Time
 	log    *slog.Logger
@@ -71,8 +73,9 @@ type Deps struct {
 
 // New returns a Service.
 func New(cfg Config, d Deps) *Service {
-	s := &Service{cfg: cfg, iss: d.Issuer, store: d.Store, creds: d.Credentials,
+	s := &Service{cfg: cfg, iss: d.Issuer, store: d.Store,
 		authn: d.Authenticator, now: d.Now, log: d.Log, events: d.OnEvent}
+	s.SetCredentials(d.Credentials)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -81,6 +84,20 @@ func New(cfg Config, d Deps) *Service {
 	}
 	return s
 }
+
+// SetCredentials puts set in force for every request that starts after the
+// call (a reload of CREDENTIALS_FILE). Requests already running finish with
+// the set they began with where they read it once. The issuer is told the
+// clients' audiences first, so a token issued for a new audience verifies.
+func (s *Service) SetCredentials(set *credential.Set) {
+	if s.iss != nil {
+		s.iss.AcceptAudiences(set.Audiences())
+	}
+	s.creds.Store(set)
+}
+
+// Credentials returns the credentials in force.
+func (s *Service) Credentials() *credential.Set { return s.creds.Load() }
 
 // ClientAuth is the client authentication a request presented (RFC 6749
 // §2.3.1), by HTTP Basic or in the body. An empty Secret means the client_id
@@ -419,13 +436,13 @@ func (s *Service) AuthenticateClientOrPublic(ctx context.Context, ca ClientAuth,
 }
 
 func (s *Service) authenticateClient(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
-	if c, ok := s.creds.Client(ca.ID); ok && c.Public {
+	if c, ok := s.creds.Load().Client(ca.ID); ok && c.Public {
 		s.emit(Event{Name: EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
 		return credential.Client{}, newError(InvalidClient, "a public client may not use this endpoint or grant")
 	}
 	var c credential.Client
 	ok, err := s.checked(ctx, kindClient, ca.ID, m, func() (ok bool) {
-		c, ok = s.creds.AuthenticateClient(ca.ID, []byte(ca.Secret))
+		c, ok = s.creds.Load().AuthenticateClient(ca.ID, []byte(ca.Secret))
 		return ok
 	})
 	if err != nil {

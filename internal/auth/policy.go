@@ -82,10 +82,10 @@ type tokenExtras struct {
 // authenticator that gives no usable answer is temporarily_unavailable and
 // counts nothing.
 func (s *Service) checkUser(ctx context.Context, req PasswordRequest, client *credential.Client, m Meta) (authUser, bool, error) {
-	if s.authn == nil || s.creds.HasUser(req.Username) {
+	if s.authn == nil || s.creds.Load().HasUser(req.Username) {
 		var u credential.User
 		ok, err := s.checked(ctx, kindUser, req.Username, m, func() (ok bool) {
-			u, ok = s.creds.AuthenticateUser(req.Username, []byte(req.Password))
+			u, ok = s.creds.Load().AuthenticateUser(req.Username, []byte(req.Password))
 			return ok
 		})
 		return authUser{subject: u.Username, scopes: u.Scopes, claims: u.Claims}, ok, err
@@ -132,7 +132,7 @@ func (s *Service) userClaims(rc issuer.RefreshClaims) claims.Set {
 	if rc.Origin == issuer.OriginAuthenticator {
 		return rc.UserClaims
 	}
-	if u, ok := s.creds.User(rc.Subject); ok {
+	if u, ok := s.creds.Load().User(rc.Subject); ok {
 		return u.Claims
 	}
 	return claims.Set{}
@@ -143,7 +143,7 @@ func (s *Service) userClaims(rc issuer.RefreshClaims) claims.Set {
 // /revoke, /logout-all): a public client identifies itself by client_id
 // alone; a secret sent for it is invalid_client.
 func (s *Service) authenticateClientOrPublic(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
-	if c, ok := s.creds.Client(ca.ID); ok && c.Public {
+	if c, ok := s.creds.Load().Client(ca.ID); ok && c.Public {
 		if ca.Secret != "" {
 			s.emit(Event{Name: EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
 			return credential.Client{}, newError(InvalidClient, "a public client sends its client_id alone, without a secret")

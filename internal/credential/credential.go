@@ -61,6 +61,8 @@ type Client struct {
 	// Claims go into every access token issued to the client; on a name
 	// the user's claims also set, the client's value wins.
 	Claims claims.Set `yaml:"-"`
+	// Admin lets the client call the admin API (ADMIN_ADDR).
+	Admin bool `yaml:"admin"`
 }
 
 // Allows reports whether the client may use grantType (one of GrantPassword,
@@ -72,8 +74,8 @@ func (c Client) Allows(grantType string) bool {
 // String describes the client without the secret hash, so a stray %v
 // cannot leak it.
 func (c Client) String() string {
-	return fmt.Sprintf("{ClientID:%q GrantTypes:%q Scopes:%q Introspect:%t Public:%t}",
-		c.ClientID, c.GrantTypes, c.Scopes, c.Introspect, c.Public)
+	return fmt.Sprintf("{ClientID:%q GrantTypes:%q Scopes:%q Introspect:%t Admin:%t Public:%t}",
+		c.ClientID, c.GrantTypes, c.Scopes, c.Introspect, c.Admin, c.Public)
 }
 
 // GoString is String, for %#v.
@@ -87,6 +89,7 @@ func (c Client) LogValue() slog.Value {
 		slog.Any("scopes", c.Scopes),
 		slog.Bool("introspect", c.Introspect),
 		slog.Bool("public", c.Public),
+		slog.Bool("admin", c.Admin),
 	)
 }
 
@@ -240,7 +243,8 @@ func (s *Set) HasUser(username string) bool {
 }
 
 // User returns the user username without authenticating it, for example to
-// read its current claims at a refresh.
+// check at a refresh that the user of a session still exists, what it may
+// have now and its current claims.
 func (s *Set) User(username string) (User, bool) {
 	if s == nil {
 		return User{}, false
@@ -309,4 +313,12 @@ func (s *Set) CheckLimits(l Limits) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Len returns the number of users and clients in the set.
+func (s *Set) Len() (users, clients int) {
+	if s == nil {
+		return 0, 0
+	}
+	return len(s.users), len(s.clients)
 }

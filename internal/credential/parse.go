@@ -139,6 +139,7 @@ type rawClient struct {
 	accessTTL   string
 	refreshTTL  string
 	claims      *yaml.Node
+	admin       bool
 	issues      []string
 }
 
@@ -239,6 +240,8 @@ func readClient(index int, n *yaml.Node) rawClient {
 			c.refreshTTL = scalar(v, key, &c.issues)
 		case "claims":
 			c.claims = v
+		case "admin":
+			c.admin = boolean(v, key, &c.issues)
 		default:
 			return false
 		}
@@ -450,7 +453,7 @@ func (p *parser) clients(s *Set, raw []rawClient, scopes map[string]bool) []*par
 			}
 			continue
 		}
-		if len(r.grantTypes) == 0 && !r.introspect {
+		if len(r.grantTypes) == 0 && !r.introspect && !r.admin {
 			p.warnf("%s: allows no grant type and may not introspect, so it can do nothing", name)
 		}
 		if r.public && (slices.Contains(r.grantTypes, GrantClientCredentials) || r.introspect) {
@@ -472,7 +475,7 @@ func (p *parser) clients(s *Set, raw []rawClient, scopes map[string]bool) []*par
 		s.clients[r.clientID] = clientEntry{
 			client: Client{
 				ClientID: r.clientID, SecretHash: r.hash, GrantTypes: r.grantTypes,
-				Scopes: r.scopes, Introspect: r.introspect, Public: r.public,
+				Scopes: r.scopes, Introspect: r.introspect, Admin: r.admin, Public: r.public,
 				Audience: r.audience, AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL,
 				Claims: cl,
 			},
