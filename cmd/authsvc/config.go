@@ -123,7 +123,7 @@ func (b *Bool) Decode(v string) error {
 	return nil
 }
 
-// Config is every setting of contract §5, read from the environment.
+// Config is every setting (docs/configuration.md), read from the environment.
 type Config struct {
 	SecretKey                 Secret     `envconfig:"SECRET_KEY"`
 	SecretKeyPrevious         SecretList `envconfig:"SECRET_KEY_PREVIOUS"`
@@ -171,7 +171,7 @@ type Config struct {
 	fileFailed []string
 }
 
-// maxReuseGrace is the contract's upper bound for REFRESH_REUSE_GRACE.
+// maxReuseGrace is the upper bound of REFRESH_REUSE_GRACE (docs/configuration.md).
 const maxReuseGrace = 60 * time.Second
 
 // loadConfig reads the environment. It fails only when envconfig itself

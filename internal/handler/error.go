@@ -12,7 +12,7 @@ import (
 )
 
 // statusOf is the one table from protocol error codes to HTTP statuses
-// (RFC 6749 §5.2 and the contract's error table).
+// (RFC 6749 §5.2; the table in docs/api.md).
 var statusOf = map[auth.Code]int{
 	auth.InvalidRequest:         http.StatusBadRequest,
 	auth.InvalidClient:          http.StatusUnauthorized,

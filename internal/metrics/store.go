@@ -16,7 +16,7 @@ func (m *Metrics) Store(s store.Store) store.Store {
 }
 
 // instrumentedStore decorates a store.Store. It embeds the store, so a
-// method added to the contract later still passes through (uninstrumented
+// method added to the store interface later still passes through (uninstrumented
 // until it is listed here).
 type instrumentedStore struct {
 	store.Store
