@@ -21,6 +21,7 @@ var secretVars = []string{
 	"REFRESH_SECRET_KEY",
 	"REDIS_URL",
 	"REDIS_PASSWORD",
+	"USER_AUTHENTICATOR_TOKEN",
 }
 
 // fileSuffix turns a variable's name into its file variable's name.
