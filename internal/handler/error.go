@@ -23,6 +23,8 @@ var statusOf = map[auth.Code]int{
 	auth.TooManyRequests:        http.StatusTooManyRequests,
 	auth.TemporarilyUnavailable: http.StatusServiceUnavailable,
 	auth.InvalidTarget:          http.StatusBadRequest,
+	auth.InvalidDPoPProof:       http.StatusBadRequest,
+	auth.UseDPoPNonce:           http.StatusBadRequest,
 	auth.ServerError:            http.StatusInternalServerError,
 }
 
@@ -51,6 +53,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		if retryAfter > 0 {
 			h.Set(echo.HeaderRetryAfter, strconv.Itoa(retryAfter))
+		}
+		if nonce := dpopNonceOf(err); nonce != "" {
+			h.Set(headerDPoPNonce, nonce)
 		}
 		if status >= 500 {
 			// The full cause goes to the log with the request id; the
@@ -101,6 +106,18 @@ func describe(err error) (int, errorBody, int) {
 		}
 	}
 	return http.StatusInternalServerError, errorBody{Error: auth.ServerError, Description: "internal error"}, 0
+}
+
+// headerDPoPNonce carries the server's current DPoP nonce (RFC 9449 §8).
+const headerDPoPNonce = "DPoP-Nonce"
+
+// dpopNonceOf returns the DPoP nonce an error carries for its answer.
+func dpopNonceOf(err error) string {
+	var ae *auth.Error
+	if errors.As(err, &ae) {
+		return ae.DPoPNonce
+	}
+	return ""
 }
 
 // causeOf returns the internal cause of err for the log. auth.Error's own

@@ -48,8 +48,28 @@ type Deps struct {
 	HSTS bool
 }
 
-// New returns the HTTP handler with every route of docs/api.md.
+// New returns the HTTP handler with every public route; /metrics among
+// them only when Deps.Metrics is set (not when a management listener
+// serves it). docs/api.md describes them.
 func New(d Deps) *echo.Echo {
+	e := newEcho(d)
+	routes(e, d)
+	return e
+}
+
+// NewManagement returns the handler of the management listener
+// (MANAGEMENT_ADDR): /metrics, /healthz and /readyz, with the same error
+// table and middlewares as the public listener and no route of its own
+// beyond those.
+func NewManagement(d Deps) *echo.Echo {
+	e := newEcho(d)
+	operationRoutes(e, d)
+	return e
+}
+
+// newEcho returns an Echo with what every listener shares: the settings,
+// the error→HTTP table and the middlewares. Each listener adds its routes.
+func newEcho(d Deps) *echo.Echo {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
@@ -66,7 +86,11 @@ func New(d Deps) *echo.Echo {
 		e.Use(observe(d.Observe))
 	}
 	e.Use(requestID(), accessLog(d.Log), securityHeaders(d.HSTS))
+	return e
+}
 
+// routes adds the public routes.
+func routes(e *echo.Echo, d Deps) {
 	var post []echo.MiddlewareFunc
 	if d.RateLimit != nil {
 		post = append(post, rateLimited(d.RateLimit, d.Auth))
@@ -77,12 +101,17 @@ func New(d Deps) *echo.Echo {
 	e.POST("/introspect", introspectHandler(d.Auth), post...)
 	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS))
 	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes, d.PublicClients)))
+	operationRoutes(e, d)
+}
+
+// operationRoutes adds the routes for the platform, which both listeners
+// serve: /healthz, /readyz and, when Deps.Metrics is set, /metrics.
+func operationRoutes(e *echo.Echo, d Deps) {
 	e.GET("/healthz", healthzHandler())
 	e.GET("/readyz", readyzHandler(d.Ready))
 	if d.Metrics != nil {
 		e.GET("/metrics", echo.WrapHandler(d.Metrics))
 	}
-	return e
 }
 
 // hstsValue is the Strict-Transport-Security header sent when authsvc

@@ -73,6 +73,12 @@ func (s *instrumentedStore) AccessTokenDenied(ctx context.Context, jti string) (
 	return s.Store.AccessTokenDenied(ctx, jti)
 }
 
+// UseProof implements store.Store.
+func (s *instrumentedStore) UseProof(ctx context.Context, id string, until time.Time) (_ bool, err error) {
+	defer s.observe("use_proof", time.Now(), &err)
+	return s.Store.UseProof(ctx, id, until)
+}
+
 // AddFailure implements store.Store.
 func (s *instrumentedStore) AddFailure(ctx context.Context, key string, window time.Duration) (_ int64, _ time.Duration, err error) {
 	defer s.observe("add_failure", time.Now(), &err)

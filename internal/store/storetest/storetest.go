@@ -146,6 +146,9 @@ func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 		{"RotationMovesExpiry", testRotationMovesExpiry},
 		{"FailuresCountAndReset", testFailures},
 		{"ConcurrentRotateHasOneWinner", testConcurrentRotate},
+		{"UseProofOnce", testUseProofOnce},
+		{"UseProofPastUntilRecordsNothing", testUseProofPastUntil},
+		{"ConcurrentUseProofHasOneWinner", testConcurrentUseProof},
 		{"Ping", testPing},
 	}
 	for _, c := range cases {
