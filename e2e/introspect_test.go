@@ -252,6 +252,8 @@ func TestE2E_Metadata(t *testing.T) {
 		"response_types_supported":                      []any{},
 		// The union of every user's and client's scopes, sorted.
 		"scopes_supported": []any{"billing", "read", "write"},
+		// /token and /refresh take RFC 8707's resource parameter.
+		"resource_indicators_supported": true,
 	}
 	if got, w := mustJSON(t, r.JSON), mustJSON(t, want); got != w {
 		t.Errorf("metadata\n got %s\nwant %s", got, w)

