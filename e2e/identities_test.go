@@ -506,6 +506,9 @@ func TestE2E_PublicClients(t *testing.T) {
 	wantError(t, postForm(t, svc.URL+"/introspect", "token", rb.str("access_token"), "client_id", mobileClientID), 401, "invalid_client")
 	wantError(t, postFormAuth(t, svc.URL+"/introspect", basic(mobileClientID, ""), "token", rb.str("access_token")), 401, "invalid_client")
 
+	// Nor the revocation feed.
+	wantError(t, call(t, http.MethodGet, svc.URL+"/revocations", "", "", "Authorization", basic(mobileClientID, "")), 401, "invalid_client")
+
 	// The metadata lists "none".
 	md := call(t, http.MethodGet, svc.URL+"/.well-known/oauth-authorization-server", "", "")
 	methods, _ := md.JSON["token_endpoint_auth_methods_supported"].([]any)

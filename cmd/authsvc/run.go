@@ -23,6 +23,7 @@ import (
 	"github.com/authsvc/authsvc/internal/auth"
 	"github.com/authsvc/authsvc/internal/authenticator"
 	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/feed"
 	"github.com/authsvc/authsvc/internal/handler"
 	"github.com/authsvc/authsvc/internal/issuer"
 	"github.com/authsvc/authsvc/internal/limiter"
@@ -32,6 +33,7 @@ import (
 	"github.com/authsvc/authsvc/internal/store/memory"
 	redisstore "github.com/authsvc/authsvc/internal/store/redis"
 	"github.com/authsvc/authsvc/internal/tlscert"
+	"github.com/authsvc/authsvc/internal/tracing"
 )
 
 // shutdownTimeout bounds the graceful shutdown; docs/operations.md promises an exit within 10 s of SIGTERM.
@@ -122,7 +124,14 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		return errConfig
 	}
 
-	st, err := openStore(cfg)
+	tp, stopTracing, err := startTracing(ctx, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "authsvc:", err)
+		return errConfig
+	}
+	defer stopTracing() // after the listeners stop: the last spans are exported
+
+	st, err := openStore(cfg, tp)
 	if err != nil {
 		fmt.Fprintln(stderr, "authsvc:", err)
 		return errConfig
@@ -145,6 +154,12 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		defer stopPprof()
 	}
 
+	// The revocation feed's one reader per process; held /revocations
+	// requests wait on it, not on the store.
+	revFeed := feed.New(st, log, nil)
+	feedCtx, stopFeed := context.WithCancel(context.Background())
+	defer stopFeed()
+	go revFeed.Run(feedCtx)
 	authn, err := newAuthenticator(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "authsvc:", err)
@@ -167,7 +182,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		ClockSkew:           cfg.ClockSkew.V,
 		LoginFailuresMax:    cfg.LoginFailuresMax.V,
 		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
-	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Authenticator: userAuth, Log: log, OnEvent: m.OnEvent})
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Authenticator: userAuth, Log: log, OnEvent: m.OnEvent, Feed: revFeed})
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
 	// SIGHUP, on POST /admin/reload and when a file changes.
@@ -203,6 +218,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		HSTS:          certs != nil,
 	}
 	public := hd
+	public.Tracing = handlerTracing(tp) // the management listener is not traced
 	if cfg.ManagementAddr != "" {
 		public.Metrics = nil // served on the management listener only
 	}
@@ -271,6 +287,9 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing in-flight requests")
+	// Held /revocations requests are answered at once with what is known,
+	// so they do not hold up the shutdown.
+	revFeed.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -463,12 +482,15 @@ func readPublicKey(path string) (crypto.PublicKey, error) {
 // openStore builds the configured store. A Redis that cannot be reached is
 // not an error here: the client connects lazily, authsvc serves, and /readyz
 // and the token endpoints answer 503 until Redis answers.
-func openStore(cfg *Config) (store.Store, error) {
+func openStore(cfg *Config, tp *tracing.Provider) (store.Store, error) {
 	if cfg.Store == "memory" {
 		return memory.New(time.Now), nil
 	}
 	client, err := redisClient(cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := traceRedis(client, tp); err != nil {
 		return nil, err
 	}
 	return redisstore.New(client, cfg.RedisKeyPrefix), nil

@@ -23,6 +23,7 @@ type metadata struct {
 	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
 	ResponseTypesSupported                    []string `json:"response_types_supported"`
 	ScopesSupported                           []string `json:"scopes_supported,omitempty"`
+	RevocationFeedEndpoint                    string   `json:"revocation_feed_endpoint"`
 	// ResourceIndicatorsSupported says /token and /refresh take the
 	// resource parameter of RFC 8707 (an authsvc extension: RFC 8707
 	// defines no metadata of its own).
@@ -54,6 +55,9 @@ func metadataDocument(issuer string, scopes []string, public bool) []byte {
 		// authsvc has no authorization endpoint, so no response types.
 		ResponseTypesSupported: []string{},
 		ScopesSupported:        scopes,
+		// Not registered in RFC 8414: authsvc's own feed of revoked
+		// access tokens and ended sessions (docs/resource-servers.md).
+		RevocationFeedEndpoint: base + "/revocations",
 		// RFC 8707: one resource per request, one of the client's
 		// audiences (or JWT_AUDIENCE).
 		ResourceIndicatorsSupported: true,
