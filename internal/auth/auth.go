@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authsvc/authsvc/dpop"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/issuer"
 	"github.com/authsvc/authsvc/internal/store"
@@ -55,6 +56,8 @@ type Service struct {
 	attempts attempts
 	// feed answers reads of the revocation feed; nil: the store directly.
 	feed FeedReader
+	// dpop checks DPoP proofs (RFC 9449); its Checker is always set.
+	dpop DPoPConfig
 }
 
 // Deps are the parts a Service is built from.
@@ -74,6 +77,8 @@ type Deps struct {
 	// Feed, when set, answers reads of the revocation feed and lets them
 	// wait for news; nil reads the store and never waits.
 	Feed FeedReader
+	// DPoP configures DPoP proofs at the token endpoints.
+	DPoP DPoPConfig
 }
 
 // New returns a Service.
@@ -86,6 +91,14 @@ func New(cfg Config, d Deps) *Service {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.dpop = d.DPoP
+	if s.dpop.Checker == nil {
+		c, err := dpop.NewChecker(dpop.Options{Leeway: cfg.ClockSkew, Now: s.now})
+		if err != nil {
+			panic("auth: default DPoP checker: " + err.Error()) // the defaults are valid
+		}
+		s.dpop.Checker = c
 	}
 	return s
 }
@@ -118,6 +131,8 @@ type Meta struct {
 	Addr string
 	// RequestID correlates audit events with the request log line.
 	RequestID string
+	// DPoP is the request's DPoP input, for the token endpoints.
+	DPoP DPoPInput
 }
 
 // TokenSet is what a successful grant returns (RFC 6749 §5.1).
@@ -127,6 +142,9 @@ type TokenSet struct {
 	RefreshToken     string // empty for client_credentials
 	RefreshExpiresIn time.Duration
 	Scope            string
+	// DPoP is true when the access token is bound to a DPoP key
+	// (token_type DPoP, RFC 9449 §5).
+	DPoP bool
 }
 
 // PasswordRequest is a resource owner password credentials grant (RFC 6749 §4.3).
@@ -143,6 +161,10 @@ type PasswordRequest struct {
 // is not in the credentials file is checked by the user authenticator when
 // one is configured.
 func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*TokenSet, error) {
+	jkt, err := s.checkProof(ctx, m.DPoP)
+	if err != nil {
+		return nil, err
+	}
 	var client *credential.Client
 	if req.Client != nil {
 		c, err := s.authenticateClientOrPublic(ctx, *req.Client, m)
@@ -151,6 +173,9 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		}
 		if !c.Allows(GrantPassword) {
 			return nil, newError(UnauthorizedClient, "the client may not use the password grant")
+		}
+		if err := requireProof(c.DPoPBound, jkt); err != nil {
+			return nil, err
 		}
 		client = &c
 	}
@@ -183,11 +208,12 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		Scope:        scope,
 		AuthTime:     now,
 		MaxExpiresAt: now.Add(s.cfg.SessionMaxTTL),
+		JKT:          jkt,
 	}
 	if sess.ID, err = s.iss.NewID(); err != nil {
 		return nil, internal(err)
 	}
-	first, err := s.nextToken(sess, scope, now, pol)
+	first, err := s.nextToken(sess, scope, jkt, now, pol)
 	if err != nil {
 		return nil, err
 	}
@@ -228,12 +254,19 @@ func (s *Service) ClientCredentialsFor(ctx context.Context, req ClientCredential
 	if ca == nil {
 		return nil, newError(InvalidClient, "client authentication is required")
 	}
+	jkt, err := s.checkProof(ctx, m.DPoP)
+	if err != nil {
+		return nil, err
+	}
 	c, err := s.authenticateClient(ctx, *ca, m)
 	if err != nil {
 		return nil, err
 	}
 	if !c.Allows(GrantClientCredentials) {
 		return nil, newError(UnauthorizedClient, "the client may not use the client_credentials grant")
+	}
+	if err := requireProof(c.DPoPBound, jkt); err != nil {
+		return nil, err
 	}
 	pol := s.policyFor(&c)
 	aud, err := s.target(pol, req.Resource)
@@ -251,14 +284,14 @@ func (s *Service) ClientCredentialsFor(ctx context.Context, req ClientCredential
 	}
 	at, err := s.iss.SignAccess(issuer.AccessClaims{
 		ID: jti, Subject: c.ClientID, ClientID: c.ClientID, Scope: scope,
-		IssuedAt: now, ExpiresAt: now.Add(pol.accessTTL),
+		IssuedAt: now, ExpiresAt: now.Add(pol.accessTTL), JKT: jkt,
 		SignAudience: aud, Claims: pol.claims,
 	})
 	if err != nil {
 		return nil, internal(err)
 	}
 	s.emit(Event{Name: EventLogin, Grant: GrantClientCredentials, Subject: c.ClientID, Client: c.ClientID, Addr: m.Addr, RequestID: m.RequestID})
-	return &TokenSet{AccessToken: at, ExpiresIn: pol.accessTTL, Scope: scope}, nil
+	return &TokenSet{AccessToken: at, ExpiresIn: pol.accessTTL, Scope: scope, DPoP: jkt != ""}, nil
 }
 
 // RefreshRequest is a refresh token grant (RFC 6749 §6).
@@ -277,6 +310,10 @@ type RefreshRequest struct {
 // very same successor again.
 func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*TokenSet, error) {
 	credential.NoteActivity()
+	jkt, err := s.checkProof(ctx, m.DPoP)
+	if err != nil {
+		return nil, err
+	}
 	var client *credential.Client
 	if req.Client != nil {
 		c, err := s.authenticateClientOrPublic(ctx, *req.Client, m)
@@ -325,12 +362,13 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 	if !now.Before(sess.MaxExpiresAt) {
 		return nil, newError(InvalidGrant, "the session has reached its maximum lifetime")
 	}
-	next, err := s.nextToken(sess, accessScope, now, pol)
+	next, err := s.nextToken(sess, accessScope, jkt, now, pol)
 	if err != nil {
 		return nil, err
 	}
 	res, err := s.store.Rotate(ctx, store.RotateRequest{
 		SessionID: rc.SessionID, Presented: rc.ID, Next: next, Now: now, Grace: s.cfg.ReuseGrace,
+		JKT: jkt, ProofRequired: client != nil && client.DPoPBound,
 	})
 	switch {
 	case errors.Is(err, store.ErrReused):
@@ -344,6 +382,10 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 		return nil, &Error{Code: InvalidGrant, Description: "refresh token was already used; the session is revoked", Err: err}
 	case errors.Is(err, store.ErrNotFound):
 		return nil, &Error{Code: InvalidGrant, Description: errBadRefresh, Err: err}
+	case errors.Is(err, store.ErrKeyMismatch):
+		return nil, &Error{Code: InvalidGrant, Description: errDPoPWrongKey, Err: err}
+	case errors.Is(err, store.ErrProofRequired):
+		return nil, &Error{Code: InvalidDPoPProof, Description: errDPoPRequired, Err: err}
 	case err != nil:
 		return nil, storeError(err)
 	}
@@ -478,7 +520,7 @@ func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 // nextToken prepares the claims of a new refresh token and its access token.
 // The refresh token lives REFRESH_TOKEN_TTL (or the client's
 // refresh_token_ttl), but never past the session's absolute limit.
-func (s *Service) nextToken(sess store.Session, accessScope string, now time.Time, pol policy) (store.Token, error) {
+func (s *Service) nextToken(sess store.Session, accessScope, accessJKT string, now time.Time, pol policy) (store.Token, error) {
 	rid, err := s.iss.NewID()
 	if err != nil {
 		return store.Token{}, internal(err)
@@ -497,6 +539,7 @@ func (s *Service) nextToken(sess store.Session, accessScope string, now time.Tim
 	return store.Token{
 		ID: rid, IssuedAt: now, ExpiresAt: exp.Truncate(time.Second),
 		AccessID: aid, AccessIssuedAt: now, AccessExpiresAt: now.Add(pol.accessTTL), AccessScope: accessScope,
+		AccessJKT: accessJKT,
 	}, nil
 }
 
@@ -506,7 +549,7 @@ func (s *Service) mint(sess store.Session, t store.Token, now time.Time, x token
 	now = now.Truncate(time.Second)
 	at, err := s.iss.SignAccess(issuer.AccessClaims{
 		ID: t.AccessID, Subject: sess.Subject, ClientID: sess.ClientID, Scope: t.AccessScope,
-		IssuedAt: t.AccessIssuedAt, ExpiresAt: t.AccessExpiresAt,
+		IssuedAt: t.AccessIssuedAt, ExpiresAt: t.AccessExpiresAt, JKT: t.AccessJKT,
 		SignAudience: x.audience, Claims: x.accessClaims,
 	})
 	if err != nil {
@@ -526,6 +569,7 @@ func (s *Service) mint(sess store.Session, t store.Token, now time.Time, x token
 		RefreshToken:     rt,
 		RefreshExpiresIn: positive(t.ExpiresAt.Sub(now)),
 		Scope:            t.AccessScope,
+		DPoP:             t.AccessJKT != "",
 	}, nil
 }
 

@@ -140,6 +140,7 @@ type rawClient struct {
 	refreshTTL  string
 	claims      *yaml.Node
 	admin       bool
+	dpopBound   bool
 	issues      []string
 }
 
@@ -242,6 +243,8 @@ func readClient(index int, n *yaml.Node) rawClient {
 			c.claims = v
 		case "admin":
 			c.admin = boolean(v, key, &c.issues)
+		case "dpop_bound_access_tokens":
+			c.dpopBound = boolean(v, key, &c.issues)
 		default:
 			return false
 		}
@@ -477,7 +480,7 @@ func (p *parser) clients(s *Set, raw []rawClient, scopes map[string]bool) []*par
 				ClientID: r.clientID, SecretHash: r.hash, GrantTypes: r.grantTypes,
 				Scopes: r.scopes, Introspect: r.introspect, Admin: r.admin, Public: r.public,
 				Audience: r.audience, AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL,
-				Claims: cl,
+				Claims: cl, DPoPBound: r.dpopBound,
 			},
 			hash: h,
 		}

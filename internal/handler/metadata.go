@@ -24,6 +24,9 @@ type metadata struct {
 	ResponseTypesSupported                    []string `json:"response_types_supported"`
 	ScopesSupported                           []string `json:"scopes_supported,omitempty"`
 	RevocationFeedEndpoint                    string   `json:"revocation_feed_endpoint"`
+	// DPoPSigningAlgValuesSupported are the algorithms accepted for DPoP
+	// proofs (RFC 9449 §5.1).
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
 	// ResourceIndicatorsSupported says /token and /refresh take the
 	// resource parameter of RFC 8707 (an authsvc extension: RFC 8707
 	// defines no metadata of its own).
@@ -33,8 +36,9 @@ type metadata struct {
 // metadataDocument builds the RFC 8414 document once. issuer is JWT_ISSUER,
 // the service's public base URL: the endpoint URLs are built from it.
 // public tells whether a public client exists: the token and revocation
-// endpoints then also list "none" (client_id alone, RFC 7591 §2).
-func metadataDocument(issuer string, scopes []string, public bool) []byte {
+// endpoints then also list "none" (client_id alone, RFC 7591 §2). dpopAlgs
+// are DPOP_SIGNING_ALGS.
+func metadataDocument(issuer string, scopes, dpopAlgs []string, public bool) []byte {
 	base := strings.TrimRight(issuer, "/")
 	// RFC 6749 §2.3.1: HTTP Basic, or the credentials in the body.
 	authMethods := []string{"client_secret_basic", "client_secret_post"}
@@ -57,7 +61,8 @@ func metadataDocument(issuer string, scopes []string, public bool) []byte {
 		ScopesSupported:        scopes,
 		// Not registered in RFC 8414: authsvc's own feed of revoked
 		// access tokens and ended sessions (docs/resource-servers.md).
-		RevocationFeedEndpoint: base + "/revocations",
+		RevocationFeedEndpoint:        base + "/revocations",
+		DPoPSigningAlgValuesSupported: dpopAlgs,
 		// RFC 8707: one resource per request, one of the client's
 		// audiences (or JWT_AUDIENCE).
 		ResourceIndicatorsSupported: true,
