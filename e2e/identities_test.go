@@ -30,7 +30,7 @@ const (
 	authnTimeout   = 300 * time.Millisecond
 	extSubject     = "ext|42"
 	mobileClientID = "mobile"
-	webSecret      = "web-Secret-Lemur-64"
+	webClientSecret      = "web-Secret-Lemur-64"
 )
 
 // fakeAuthenticator is a real HTTP user authenticator the tests start: a
@@ -154,7 +154,7 @@ clients:
     client_secret_hash: %q
     grant_types: [client_credentials]
     introspect: true
-`, mustHash(tb, alicePassword), mustHash(tb, webSecret), mustHash(tb, introSecret))
+`, mustHash(tb, alicePassword), mustHash(tb, webClientSecret), mustHash(tb, introSecret))
 	path := filepath.Join(tb.TempDir(), "credentials.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		tb.Fatal(err)
@@ -358,7 +358,7 @@ func TestE2E_ClaimsAudienceLifetimes(t *testing.T) {
 		}
 	})
 	t.Run("client web: its audience, lifetimes and claims", func(t *testing.T) {
-		r := postFormAuth(t, svc.URL+"/token", basic("web", webSecret), "grant_type", "password", "username", "alice", "password", alicePassword)
+		r := postFormAuth(t, svc.URL+"/token", basic("web", webClientSecret), "grant_type", "password", "username", "alice", "password", alicePassword)
 		if r.Status != 200 {
 			t.Fatalf("login: %d %s", r.Status, r.Body)
 		}
@@ -377,7 +377,7 @@ func TestE2E_ClaimsAudienceLifetimes(t *testing.T) {
 			t.Errorf("exp - iat = %v", exp-iat)
 		}
 		// The refresh keeps the client's policy.
-		r2 := postFormAuth(t, svc.URL+"/refresh", basic("web", webSecret), "refresh_token", r.str("refresh_token"))
+		r2 := postFormAuth(t, svc.URL+"/refresh", basic("web", webClientSecret), "refresh_token", r.str("refresh_token"))
 		if r2.Status != 200 || r2.JSON["expires_in"] != 300.0 || r2.JSON["refresh_expires_in"] != 3600.0 {
 			t.Fatalf("refresh: %d %s", r2.Status, r2.Body)
 		}
@@ -391,7 +391,7 @@ func TestE2E_ClaimsAudienceLifetimes(t *testing.T) {
 		}
 	})
 	t.Run("client_credentials: the client's audience, lifetime and claims", func(t *testing.T) {
-		r := postFormAuth(t, svc.URL+"/token", basic("web", webSecret), "grant_type", "client_credentials")
+		r := postFormAuth(t, svc.URL+"/token", basic("web", webClientSecret), "grant_type", "client_credentials")
 		if r.Status != 200 || r.JSON["expires_in"] != 300.0 {
 			t.Fatalf("client_credentials: %d %s", r.Status, r.Body)
 		}
@@ -409,7 +409,7 @@ func TestE2E_ResourceIndicators(t *testing.T) {
 	env["CREDENTIALS_FILE"] = identityCredentials(t)
 	env["JWT_AUDIENCE"] = testAudience + ",second.e2e.test"
 	svc := startAuthsvc(t, env)
-	web := basic("web", webSecret)
+	web := basic("web", webClientSecret)
 	pw := []string{"grant_type", "password", "username", "alice", "password", alicePassword}
 
 	r := postFormAuth(t, svc.URL+"/token", web, append(pw, "resource", "reports")...)
