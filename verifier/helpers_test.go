@@ -210,4 +210,3 @@ func eventually(t testing.TB, d time.Duration, what string, cond func() bool) ti
 	t.Fatalf("%s: not within %v", what, d)
 	return 0
 }
-

@@ -265,8 +265,14 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	return v, nil
 }
 
-// hmacKID names an HMAC key the way authsvc does:
-// base64url(HMAC-SHA256(key, "authsvc kid v1"))[:16].
+// HMACKeyID returns the kid authsvc writes into tokens signed with the HS256
+// secret: base64url(HMAC-SHA256(secret, "authsvc kid v1"))[:16]. A keyed
+// name, so it does not help anyone test guesses of the secret.
+func HMACKeyID(secret []byte) string {
+	return hmacKID(secret)
+}
+
+// hmacKID names an HMAC key the way authsvc does; see HMACKeyID.
 func hmacKID(secret []byte) string {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(hmacKIDLabel))
