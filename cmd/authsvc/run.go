@@ -32,6 +32,7 @@ import (
 	"github.com/authsvc/authsvc/internal/store/memory"
 	redisstore "github.com/authsvc/authsvc/internal/store/redis"
 	"github.com/authsvc/authsvc/internal/tlscert"
+	"github.com/authsvc/authsvc/internal/tracing"
 )
 
 // shutdownTimeout bounds the graceful shutdown; docs/operations.md promises an exit within 10 s of SIGTERM.
@@ -122,7 +123,14 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		return errConfig
 	}
 
-	st, err := openStore(cfg)
+	tp, stopTracing, err := startTracing(ctx, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "authsvc:", err)
+		return errConfig
+	}
+	defer stopTracing() // after the listeners stop: the last spans are exported
+
+	st, err := openStore(cfg, tp)
 	if err != nil {
 		fmt.Fprintln(stderr, "authsvc:", err)
 		return errConfig
@@ -145,6 +153,11 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		defer stopPprof()
 	}
 
+	dpopCfg, err := dpopConfig(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "authsvc:", err)
+		return errConfig
+	}
 	// The revocation feed's one reader per process; held /revocations
 	// requests wait on it, not on the store.
 	revFeed := feed.New(st, log, nil)
@@ -160,7 +173,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		ClockSkew:           cfg.ClockSkew.V,
 		LoginFailuresMax:    cfg.LoginFailuresMax.V,
 		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
-	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent, Feed: revFeed})
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent, DPoP: dpopCfg, Feed: revFeed})
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
 	// SIGHUP, on POST /admin/reload and when a file changes.
@@ -195,6 +208,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		HSTS:          certs != nil,
 	}
 	public := hd
+	public.Tracing = handlerTracing(tp) // the management listener is not traced
 	if cfg.ManagementAddr != "" {
 		public.Metrics = nil // served on the management listener only
 	}
@@ -429,12 +443,15 @@ func readPublicKey(path string) (crypto.PublicKey, error) {
 // openStore builds the configured store. A Redis that cannot be reached is
 // not an error here: the client connects lazily, authsvc serves, and /readyz
 // and the token endpoints answer 503 until Redis answers.
-func openStore(cfg *Config) (store.Store, error) {
+func openStore(cfg *Config, tp *tracing.Provider) (store.Store, error) {
 	if cfg.Store == "memory" {
 		return memory.New(time.Now), nil
 	}
 	client, err := redisClient(cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := traceRedis(client, tp); err != nil {
 		return nil, err
 	}
 	return redisstore.New(client, cfg.RedisKeyPrefix), nil
