@@ -40,7 +40,7 @@ func followingVerifier(t *testing.T, svc *proc, secret string, maxStale time.Dur
 	v, err := verifier.New(context.Background(), verifier.Config{
 		Issuer: testIssuer, Audience: testAudience,
 		JWKSURL: svc.URL + "/.well-known/jwks.json",
-		Feed: &verifier.FeedConfig{URL: svc.URL + "/revocations", ClientID: "rs", ClientSecret: secret, MaxStale: maxStale},
+		Feed:    &verifier.FeedConfig{URL: svc.URL + "/revocations", ClientID: "rs", ClientSecret: secret, MaxStale: maxStale},
 	})
 	if err != nil {
 		t.Fatalf("verifier.New: %v", err)
