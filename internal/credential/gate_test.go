@@ -1,23 +1,11 @@
 package credential
 
 import (
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/authsvc/authsvc/internal/testkit"
 )
-
-// manualClock is a settable clock for the gate.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *manualClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // acquired reports whether g.acquire returns within a short wait, and
 // returns its release (nil when it blocked).
@@ -49,9 +37,9 @@ func TestHashGate_Slots(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := &manualClock{t: time.Unix(1_800_000_000, 0)}
-			g := newHashGate(tc.cpus, clk.now)
-			clk.add(time.Hour) // long quiet
+			clk := testkit.NewClock(time.Unix(1_800_000_000, 0))
+			g := newHashGate(tc.cpus, clk.Now)
+			clk.Advance(time.Hour) // long quiet
 			if tc.busy {
 				g.noteActivity()
 			}
@@ -76,8 +64,8 @@ func TestHashGate_Slots(t *testing.T) {
 }
 
 func TestHashGate_ExtraSlotsOpenAfterQuiet(t *testing.T) {
-	clk := &manualClock{t: time.Unix(1_800_000_000, 0)}
-	g := newHashGate(2, clk.now)
+	clk := testkit.NewClock(time.Unix(1_800_000_000, 0))
+	g := newHashGate(2, clk.Now)
 	g.noteActivity()
 	first := tryAcquire(g)
 	if first == nil {
@@ -88,7 +76,7 @@ func TestHashGate_ExtraSlotsOpenAfterQuiet(t *testing.T) {
 	}
 	// The blocked acquire above holds the base slot once first releases;
 	// now the service goes quiet and a new request gets the extra slot.
-	clk.add(quietFor)
+	clk.Advance(quietFor)
 	second := tryAcquire(g)
 	if second == nil {
 		t.Fatal("the extra slot stayed closed after the quiet period")
@@ -99,11 +87,11 @@ func TestHashGate_ExtraSlotsOpenAfterQuiet(t *testing.T) {
 }
 
 func TestHashGate_BusyBaseSlotRests(t *testing.T) {
-	clk := &manualClock{t: time.Unix(1_800_000_000, 0)}
-	g := newHashGate(2, clk.now)
+	clk := testkit.NewClock(time.Unix(1_800_000_000, 0))
+	g := newHashGate(2, clk.Now)
 	g.noteActivity()
 	release := g.acquire()
-	clk.add(900 * time.Millisecond) // the "hash" took 900 ms
+	clk.Advance(900 * time.Millisecond) // the "hash" took 900 ms
 	g.noteActivity()
 	released := time.Now()
 	release()

@@ -31,6 +31,7 @@ type Store struct {
 	bySubject map[string]map[string]struct{}
 	denied    map[string]time.Time // jti → exp
 	failures  map[string]failures  // key → window
+	proofs    map[string]time.Time // used DPoP proof id → until
 
 	// Sweep bookkeeping: a sweep runs once there have been as many writes
 	// as there were live records after the previous sweep (at least
@@ -69,6 +70,7 @@ func New(now func() time.Time) *Store {
 		bySubject: make(map[string]map[string]struct{}),
 		denied:    make(map[string]time.Time),
 		failures:  make(map[string]failures),
+		proofs:    make(map[string]time.Time),
 		sweepNext: minSweepEvery,
 	}
 }
@@ -332,6 +334,22 @@ func (s *Store) Failures(_ context.Context, key string) (int64, time.Duration, e
 	return f.count, f.end.Sub(now), nil
 }
 
+// UseProof records a DPoP proof id until until; see store.Store.
+func (s *Store) UseProof(_ context.Context, id string, until time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if !until.After(now) {
+		return true, nil
+	}
+	if old, ok := s.proofs[id]; ok && old.After(now) {
+		return false, nil
+	}
+	s.proofs[id] = until
+	s.wrote(now)
+	return true, nil
+}
+
 // Ping always succeeds.
 func (s *Store) Ping(context.Context) error {
 	return nil
@@ -378,13 +396,18 @@ func (s *Store) wrote(now time.Time) {
 			delete(s.failures, key)
 		}
 	}
+	for id, until := range s.proofs {
+		if !until.After(now) {
+			delete(s.proofs, id)
+		}
+	}
 	s.writes = 0
-	s.sweepNext = max(minSweepEvery, len(s.families)+len(s.denied)+len(s.failures))
+	s.sweepNext = max(minSweepEvery, len(s.families)+len(s.denied)+len(s.failures)+len(s.proofs))
 }
 
 // size returns the number of records held, expired or not.
 func (s *Store) size() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.families) + len(s.bySubject) + len(s.denied) + len(s.failures)
+	return len(s.families) + len(s.bySubject) + len(s.denied) + len(s.failures) + len(s.proofs)
 }

@@ -11,6 +11,7 @@
 //	                                      expires with its longest-lived member
 //	<prefix>deny:{<jti>}      string      a denylisted access token; expires with the token
 //	<prefix>fail:{<key>}      string      a login-failure counter; expires with its window
+//	<prefix>dpop:{<id>}       string      a used DPoP proof id; expires when the proof is too old
 //
 // A session id is "<tag>.<rand>" (store.NewSessionID): the tag is 16 hex
 // digits of the SHA-256 of the subject. The braces make the tag the Cluster
@@ -185,6 +186,11 @@ func (s *Store) denyKey(jti string) string {
 // failKey returns the login-failure counter key of key.
 func (s *Store) failKey(key string) string {
 	return s.prefix + "fail:{" + key + "}"
+}
+
+// proofKey returns the key of a used DPoP proof id.
+func (s *Store) proofKey(id string) string {
+	return s.prefix + "dpop:{" + id + "}"
 }
 
 // CreateSession stores a new family whose current token is first, with a
@@ -543,6 +549,22 @@ func countReply(vals []int64) (int64, time.Duration, error) {
 		return 0, 0, fmt.Errorf("redisstore: failure script reply has %d values, want 2", len(vals))
 	}
 	return vals[0], time.Duration(max(vals[1], 0)) * time.Millisecond, nil
+}
+
+// UseProof records a DPoP proof id with one SET NX PXAT; see store.Store.
+func (s *Store) UseProof(ctx context.Context, id string, until time.Time) (bool, error) {
+	if !until.After(s.now()) {
+		return true, nil
+	}
+	at := until.Add(time.Millisecond - time.Nanosecond).UnixMilli()
+	err := s.client.Do(ctx, "SET", s.proofKey(id), "1", "NX", "PXAT", at).Err()
+	switch {
+	case errors.Is(err, goredis.Nil):
+		return false, nil
+	case err != nil:
+		return false, s.fail("use DPoP proof", err)
+	}
+	return true, nil
 }
 
 // Ping reports whether Redis answers; see store.Store.
