@@ -38,6 +38,9 @@ type Config struct {
 	// LoginFailuresWindow lock that pair out; 0 disables the limit.
 	LoginFailuresMax    int
 	LoginFailuresWindow time.Duration
+	// MaxSessionsPerSubject caps a subject's live sessions: a login beyond
+	// it ends the oldest (MAX_SESSIONS_PER_SUBJECT); 0 = no cap.
+	MaxSessionsPerSubject int
 }
 
 // Service applies the token rules. It is safe for concurrent use.
@@ -50,6 +53,8 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	events func(Event)
+	// onSessionEnd is Deps.OnSessionEnd.
+	onSessionEnd func(ctx context.Context, sid string, at time.Time) error
 	// attempts bounds the concurrent password checks per failure key.
 	attempts attempts
 }
@@ -65,6 +70,12 @@ type Deps struct {
 	Log *slog.Logger
 	// OnEvent, when set, is called with every audit event (metrics count them).
 	OnEvent func(Event)
+	// OnSessionEnd, when set, is told of every session ended by a logout
+	// everywhere, the admin API, MAX_SESSIONS_PER_SUBJECT, a failed
+	// re-check or a reuse found by /logout-all, with the time it ended,
+	// after the store ended it; an error fails the request (the revocation
+	// feed must learn of it).
+	OnSessionEnd func(ctx context.Context, sid string, at time.Time) error
 }
 
 // New returns a Service.
@@ -72,6 +83,7 @@ func New(cfg Config, d Deps) *Service {
 	s := &Service{cfg: cfg, iss: d.Issuer, store: d.Store,
 		now: d.Now, log: d.Log, events: d.OnEvent}
 	s.creds.Store(d.Credentials)
+	s.onSessionEnd = d.OnSessionEnd
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -164,8 +176,8 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		AuthTime:     now,
 		MaxExpiresAt: now.Add(s.cfg.SessionMaxTTL),
 	}
-	if sess.ID, err = s.iss.NewID(); err != nil {
-		return nil, internal(err)
+	if sess.ID, err = s.newSessionID(sess.Subject); err != nil {
+		return nil, err
 	}
 	first, err := s.nextToken(sess, scope, now)
 	if err != nil {
@@ -176,8 +188,8 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		return nil, err
 	}
 	// The tokens are handed out only once their record is stored.
-	if err := s.store.CreateSession(ctx, sess, first); err != nil {
-		return nil, storeError(err)
+	if err := s.createSession(ctx, sess, first, now, m); err != nil {
+		return nil, err
 	}
 	s.emit(Event{Name: EventLogin, Grant: GrantPassword, Subject: sess.Subject, Client: sess.ClientID, Addr: m.Addr, RequestID: m.RequestID})
 	return set, nil
@@ -234,10 +246,13 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 	if req.Client != nil {
 		c, err := s.authenticateClient(ctx, *req.Client, m)
 		if err != nil {
-			return nil, err
+			// A bound client that is gone from the credentials ends the
+			// session (re-check); any other failure leaves it untouched.
+			return nil, s.recheckClientGone(ctx, req.RefreshToken, err, m)
 		}
 		if !c.Allows(GrantRefreshToken) {
-			return nil, newError(UnauthorizedClient, "the client may not use the refresh_token grant")
+			err := newError(UnauthorizedClient, "the client may not use the refresh_token grant")
+			return nil, s.recheckGrantLost(ctx, req.RefreshToken, c.ClientID, err, m)
 		}
 		client = &c
 	}
@@ -246,22 +261,28 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 		return nil, &Error{Code: InvalidGrant, Description: errBadRefresh, Err: err}
 	}
 	if rc.ClientID != "" && client == nil {
-		return nil, newError(InvalidClient, "this refresh token requires client authentication")
+		return nil, s.recheckClientGone(ctx, req.RefreshToken,
+			newError(InvalidClient, "this refresh token requires client authentication"), m)
 	}
 	if rc.ClientID != clientID(client) {
 		return nil, newError(InvalidGrant, "refresh token was issued to another client")
 	}
-	accessScope := rc.Scope
+	// The session's scope as the credentials in force now allow it.
+	sessionScope, err := s.recheck(ctx, rc, client, m)
+	if err != nil {
+		return nil, err
+	}
+	accessScope := sessionScope
 	if req.Scope != "" {
-		if accessScope, err = grantScope(req.Scope, strings.Fields(rc.Scope)); err != nil {
+		if accessScope, err = grantScope(req.Scope, strings.Fields(sessionScope)); err != nil {
 			return nil, err
 		}
 	}
 
 	now := s.now()
 	sess := store.Session{
-		ID: rc.SessionID, Subject: rc.Subject, ClientID: rc.ClientID, Scope: rc.Scope,
-		AuthTime: rc.AuthTime, MaxExpiresAt: rc.AuthTime.Add(s.cfg.SessionMaxTTL),
+		ID: rc.SessionID, Subject: rc.Subject, ClientID: rc.ClientID, Scope: sessionScope,
+		AuthTime: rc.AuthTime, MaxExpiresAt: rc.AuthTime.Add(s.cfg.SessionMaxTTL), Origin: rc.Origin,
 	}
 	if !now.Before(sess.MaxExpiresAt) {
 		return nil, newError(InvalidGrant, "the session has reached its maximum lifetime")
@@ -422,14 +443,14 @@ func (s *Service) mint(sess store.Session, t store.Token, now time.Time) (*Token
 	now = now.Truncate(time.Second)
 	at, err := s.iss.SignAccess(issuer.AccessClaims{
 		ID: t.AccessID, Subject: sess.Subject, ClientID: sess.ClientID, Scope: t.AccessScope,
-		IssuedAt: t.AccessIssuedAt, ExpiresAt: t.AccessExpiresAt,
+		SessionID: sess.ID, IssuedAt: t.AccessIssuedAt, ExpiresAt: t.AccessExpiresAt,
 	})
 	if err != nil {
 		return nil, internal(err)
 	}
 	rt, err := s.iss.SignRefresh(issuer.RefreshClaims{
 		ID: t.ID, SessionID: sess.ID, Subject: sess.Subject, ClientID: sess.ClientID, Scope: sess.Scope,
-		AuthTime: sess.AuthTime, IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt,
+		Origin: sess.Origin, AuthTime: sess.AuthTime, IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt,
 	})
 	if err != nil {
 		return nil, internal(err)

@@ -50,19 +50,7 @@ func New(d Deps) *echo.Echo {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	e := echo.New()
-	e.HideBanner = true
-	e.HidePort = true
-	e.Debug = false
-	e.HTTPErrorHandler = errorHandler(d.Log)
-	e.IPExtractor = d.IPExtractor
-	if e.IPExtractor == nil {
-		e.IPExtractor = echo.ExtractIPDirect()
-	}
-	if d.Observe != nil {
-		e.Use(observe(d.Observe))
-	}
-	e.Use(requestID(), accessLog(d.Log), securityHeaders(d.HSTS))
+	e := newEcho(d.Log, d.IPExtractor, d.Observe, d.HSTS)
 
 	var post []echo.MiddlewareFunc
 	if d.RateLimit != nil {
@@ -71,6 +59,7 @@ func New(d Deps) *echo.Echo {
 	e.POST("/token", tokenHandler(d.Auth), post...)
 	e.POST("/refresh", refreshHandler(d.Auth), post...)
 	e.POST("/revoke", revokeHandler(d.Auth), post...)
+	e.POST("/logout-all", logoutAllHandler(d.Auth), post...)
 	e.POST("/introspect", introspectHandler(d.Auth), post...)
 	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS))
 	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes)))
@@ -80,6 +69,73 @@ func New(d Deps) *echo.Echo {
 		e.GET("/metrics", echo.WrapHandler(d.Metrics))
 	}
 	return e
+}
+
+// newEcho returns an Echo with the error table and the middlewares every
+// listener shares: request ids, the request log, metrics and security
+// headers.
+func newEcho(log *slog.Logger, ip echo.IPExtractor, obs func(method, route string, status int, d time.Duration), hsts bool) *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.Debug = false
+	e.HTTPErrorHandler = errorHandler(log)
+	e.IPExtractor = ip
+	if e.IPExtractor == nil {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
+	if obs != nil {
+		e.Use(observe(obs))
+	}
+	e.Use(requestID(), accessLog(log), securityHeaders(hsts))
+	return e
+}
+
+// AdminDeps are the parts the admin API is built from.
+type AdminDeps struct {
+	// Auth applies the token rules and authenticates admin clients.
+	Auth *auth.Service
+	// Reload re-reads the configuration files (CREDENTIALS_FILE and the
+	// key set) all or nothing; problems is empty when the new files are in
+	// force, else nothing changed.
+	Reload func() (summary ReloadSummary, problems []string)
+	// Log, IPExtractor, Observe and HSTS are as in Deps.
+	Log         *slog.Logger
+	IPExtractor echo.IPExtractor
+	Observe     func(method, route string, status int, d time.Duration)
+	HSTS        bool
+}
+
+// ReloadSummary is what a successful reload put in force.
+type ReloadSummary struct {
+	Users   int `json:"users"`
+	Clients int `json:"clients"`
+	// Keys is the number of keys the JWKS publishes now (0 with HS256).
+	Keys int `json:"keys"`
+}
+
+// NewAdmin returns the admin API's handler, for its own listener
+// (ADMIN_ADDR): a second Echo with the same error table and middlewares as
+// New's and none of its routes.
+func NewAdmin(d AdminDeps) *echo.Echo {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	e := newEcho(d.Log, d.IPExtractor, d.Observe, d.HSTS)
+	adminRoutes(e, d)
+	return e
+}
+
+// adminRoutes installs every route of the admin API. Every request, an
+// unknown path or method included, first needs admin client
+// authentication: a caller without it learns nothing, not even which
+// routes exist.
+func adminRoutes(e *echo.Echo, d AdminDeps) {
+	e.Use(adminAuth(d.Auth))
+	e.GET("/admin/subjects/:sub/sessions", adminListHandler(d.Auth))
+	e.DELETE("/admin/subjects/:sub/sessions", adminEndAllHandler(d.Auth))
+	e.DELETE("/admin/sessions/:sid", adminEndOneHandler(d.Auth))
+	e.POST("/admin/reload", adminReloadHandler(d.Auth, d.Reload))
 }
 
 // hstsValue is the Strict-Transport-Security header sent when authsvc

@@ -30,6 +30,9 @@ type AccessClaims struct {
 	ClientID string
 	// Scope is the granted scope, space separated, omitted when empty.
 	Scope string
+	// SessionID is the "sid" claim: the session (refresh-token family) the
+	// token was minted for; empty, and omitted, for client_credentials.
+	SessionID string
 	// IssuedAt is the iat; nbf is set equal to it. Sub-second precision is
 	// dropped.
 	IssuedAt time.Time
@@ -57,6 +60,9 @@ type RefreshClaims struct {
 	Scope string
 	// AuthTime is the "auth_time" claim: when the session's login happened.
 	AuthTime time.Time
+	// Origin is the "origin" claim, where the subject was authenticated
+	// (store.Session.Origin); omitted when empty (the credentials file).
+	Origin string
 	// IssuedAt is the iat.
 	IssuedAt time.Time
 	// ExpiresAt is the exp; it must be after IssuedAt.
@@ -122,6 +128,7 @@ type accessJWT struct {
 	Type      string   `json:"type"`
 	Scope     string   `json:"scope,omitempty"`
 	ClientID  string   `json:"client_id,omitempty"`
+	SessionID string   `json:"sid,omitempty"`
 }
 
 // GetExpirationTime implements jwt.Claims.
@@ -172,6 +179,7 @@ type refreshJWT struct {
 	Scope     string   `json:"scope,omitempty"`
 	ClientID  string   `json:"client_id,omitempty"`
 	AuthTime  int64    `json:"auth_time"`
+	Origin    string   `json:"origin,omitempty"`
 }
 
 // GetExpirationTime implements jwt.Claims.
@@ -247,6 +255,7 @@ func (i *Issuer) SignAccess(c AccessClaims) (string, error) {
 		Type:      typeAccess,
 		Scope:     c.Scope,
 		ClientID:  c.ClientID,
+		SessionID: c.SessionID,
 	}
 	s, err := i.access.sign(claims)
 	if err != nil {
@@ -280,6 +289,7 @@ func (i *Issuer) SignRefresh(c RefreshClaims) (string, error) {
 		Scope:     c.Scope,
 		ClientID:  c.ClientID,
 		AuthTime:  c.AuthTime.Unix(),
+		Origin:    c.Origin,
 	}
 	s, err := i.refresh.sign(claims)
 	if err != nil {
@@ -302,6 +312,7 @@ func (i *Issuer) VerifyAccess(token string) (AccessClaims, error) {
 		Subject:   c.Subject,
 		ClientID:  c.ClientID,
 		Scope:     c.Scope,
+		SessionID: c.SessionID,
 		IssuedAt:  unixTime(c.IssuedAt),
 		ExpiresAt: unixTime(c.ExpiresAt),
 		Issuer:    c.Issuer,
@@ -326,6 +337,7 @@ func (i *Issuer) VerifyRefresh(token string) (RefreshClaims, error) {
 		ClientID:  c.ClientID,
 		Scope:     c.Scope,
 		AuthTime:  unixTime(c.AuthTime),
+		Origin:    c.Origin,
 		IssuedAt:  unixTime(c.IssuedAt),
 		ExpiresAt: unixTime(c.ExpiresAt),
 		Issuer:    c.Issuer,

@@ -49,6 +49,7 @@ func (c accessJWT) MarshalJSON() ([]byte, error) {
 	b = jsonenc.StringField(b, "type", c.Type)
 	b = appendOptional(b, "scope", c.Scope)
 	b = appendOptional(b, "client_id", c.ClientID)
+	b = appendOptional(b, "sid", c.SessionID)
 	return append(b, '}'), nil
 }
 
@@ -61,5 +62,6 @@ func (c refreshJWT) MarshalJSON() ([]byte, error) {
 	b = appendOptional(b, "scope", c.Scope)
 	b = appendOptional(b, "client_id", c.ClientID)
 	b = jsonenc.IntField(b, "auth_time", c.AuthTime)
+	b = appendOptional(b, "origin", c.Origin)
 	return append(b, '}'), nil
 }

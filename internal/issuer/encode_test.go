@@ -18,7 +18,7 @@ func TestMarshalJSON_MatchesReflection(t *testing.T) {
 		for _, aud := range audiences {
 			for _, opt := range []string{"", "read write", "x<y"} {
 				a := accessJWT{Issuer: "https://auth.test", Subject: sub, Audience: aud, ExpiresAt: 1800000900,
-					IssuedAt: 1800000000, NotBefore: 1800000000, ID: "jti-" + sub, Type: typeAccess, Scope: opt, ClientID: opt}
+					IssuedAt: 1800000000, NotBefore: 1800000000, ID: "jti-" + sub, Type: typeAccess, Scope: opt, ClientID: opt, SessionID: opt}
 				want, err := json.Marshal(plainAccess(a))
 				if err != nil {
 					t.Fatal(err)
@@ -28,7 +28,7 @@ func TestMarshalJSON_MatchesReflection(t *testing.T) {
 					t.Errorf("access claims:\n got %s (%v)\nwant %s", got, err, want)
 				}
 				r := refreshJWT{Issuer: "https://auth.test", Subject: sub, Audience: aud, ExpiresAt: 1800604800,
-					IssuedAt: 1800000000, ID: "rt-" + sub, Type: typeRefresh, SessionID: "sid", Scope: opt, ClientID: opt, AuthTime: 1799990000}
+					IssuedAt: 1800000000, ID: "rt-" + sub, Type: typeRefresh, SessionID: "sid", Scope: opt, ClientID: opt, AuthTime: 1799990000, Origin: opt}
 				want, err = json.Marshal(plainRefresh(r))
 				if err != nil {
 					t.Fatal(err)
