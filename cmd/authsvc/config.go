@@ -161,6 +161,7 @@ type Config struct {
 	LogFormat                 string     `envconfig:"LOG_FORMAT" default:"json"`
 	LogFlushInterval          Duration   `envconfig:"LOG_FLUSH_INTERVAL" default:"100ms"`
 	PprofAddr                 string     `envconfig:"PPROF_ADDR"`
+	ManagementAddr            string     `envconfig:"MANAGEMENT_ADDR"`
 	DPoPSigningAlgs           List       `envconfig:"DPOP_SIGNING_ALGS" default:"ES256,EdDSA,RS256,PS256"`
 	DPoPProofLifetime         Duration   `envconfig:"DPOP_PROOF_LIFETIME" default:"60s"`
 	DPoPNonceRequired         Bool       `envconfig:"DPOP_NONCE_REQUIRED" default:"false"`
@@ -337,6 +338,13 @@ func (c *Config) Validate() []error {
 	case "json", "text":
 	default:
 		bad("LOG_FORMAT", "must be json or text")
+	}
+	if c.ManagementAddr != "" {
+		if _, _, err := net.SplitHostPort(c.ManagementAddr); err != nil {
+			bad("MANAGEMENT_ADDR", "must be host:port or :port")
+		} else if c.ManagementAddr == c.HTTPAddr {
+			bad("MANAGEMENT_ADDR", "must differ from HTTP_ADDR")
+		}
 	}
 	errs = append(errs, c.validateDPoP()...)
 	errs = append(errs, c.validateSessions()...)

@@ -170,7 +170,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		rateLimit = limiter.New(cfg.RateLimitPerAddress.V, 0, nil).Allow
 	}
 
-	h := handler.New(handler.Deps{
+	hd := handler.Deps{
 		Auth:        svc,
 		JWKS:        iss.JWKS(),
 		Log:         log,
@@ -182,7 +182,12 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		Observe:     m.ObserveRequest,
 		RateLimit:   rateLimit,
 		HSTS:        certs != nil,
-	})
+	}
+	public := hd
+	if cfg.ManagementAddr != "" {
+		public.Metrics = nil // served on the management listener only
+	}
+	h := handler.New(public)
 
 	// Listen synchronously, so that "address in use" is a start-up error.
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -198,6 +203,19 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		IdleTimeout:       90 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if cfg.ManagementAddr != "" {
+		stopManagement, err := serveManagement(cfg.ManagementAddr, handler.NewManagement(hd), log)
+		if err != nil {
+			ln.Close()
+			fmt.Fprintln(stderr, "authsvc: MANAGEMENT_ADDR:", err)
+			return errConfig
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			stopManagement(sctx)
+		}()
 	}
 	scheme := "http"
 	if certs != nil {

@@ -45,13 +45,49 @@ type Deps struct {
 	HSTS bool
 }
 
-// New returns the HTTP handler with every route of docs/api.md.
+// New returns the HTTP handler with every public route; /metrics among
+// them only when Deps.Metrics is set (not when a management listener
+// serves it). docs/api.md describes them.
 func New(d Deps) *echo.Echo {
+	e := newEcho(d)
+	routes(e, d)
+	return e
+}
+
+// NewManagement returns the handler of the management listener
+// (MANAGEMENT_ADDR): /metrics, /healthz and /readyz, with the same error
+// table and middlewares as the public listener and no route of its own
+// beyond those.
+func NewManagement(d Deps) *echo.Echo {
+	e := newEcho(d)
+	operationRoutes(e, d)
+	return e
+}
+
+// newEcho returns an Echo with what every listener shares: the settings,
+// the error→HTTP table and the middlewares. Each listener adds its routes.
+func newEcho(d Deps) *echo.Echo {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	e := newEcho(d.Log, d.IPExtractor, d.Observe, d.HSTS)
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.Debug = false
+	e.HTTPErrorHandler = errorHandler(d.Log)
+	e.IPExtractor = d.IPExtractor
+	if e.IPExtractor == nil {
+		e.IPExtractor = echo.ExtractIPDirect()
+	}
+	if d.Observe != nil {
+		e.Use(observe(d.Observe))
+	}
+	e.Use(requestID(), accessLog(d.Log), securityHeaders(d.HSTS))
+	return e
+}
 
+// routes adds the public routes.
+func routes(e *echo.Echo, d Deps) {
 	var post []echo.MiddlewareFunc
 	if d.RateLimit != nil {
 		post = append(post, rateLimited(d.RateLimit, d.Auth))
@@ -63,32 +99,17 @@ func New(d Deps) *echo.Echo {
 	e.POST("/introspect", introspectHandler(d.Auth), post...)
 	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS))
 	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes)))
+	operationRoutes(e, d)
+}
+
+// operationRoutes adds the routes for the platform, which both listeners
+// serve: /healthz, /readyz and, when Deps.Metrics is set, /metrics.
+func operationRoutes(e *echo.Echo, d Deps) {
 	e.GET("/healthz", healthzHandler())
 	e.GET("/readyz", readyzHandler(d.Ready))
 	if d.Metrics != nil {
 		e.GET("/metrics", echo.WrapHandler(d.Metrics))
 	}
-	return e
-}
-
-// newEcho returns an Echo with the error table and the middlewares every
-// listener shares: request ids, the request log, metrics and security
-// headers.
-func newEcho(log *slog.Logger, ip echo.IPExtractor, obs func(method, route string, status int, d time.Duration), hsts bool) *echo.Echo {
-	e := echo.New()
-	e.HideBanner = true
-	e.HidePort = true
-	e.Debug = false
-	e.HTTPErrorHandler = errorHandler(log)
-	e.IPExtractor = ip
-	if e.IPExtractor == nil {
-		e.IPExtractor = echo.ExtractIPDirect()
-	}
-	if obs != nil {
-		e.Use(observe(obs))
-	}
-	e.Use(requestID(), accessLog(log), securityHeaders(hsts))
-	return e
 }
 
 // AdminDeps are the parts the admin API is built from.
@@ -118,10 +139,7 @@ type ReloadSummary struct {
 // (ADMIN_ADDR): a second Echo with the same error table and middlewares as
 // New's and none of its routes.
 func NewAdmin(d AdminDeps) *echo.Echo {
-	if d.Log == nil {
-		d.Log = slog.New(slog.DiscardHandler)
-	}
-	e := newEcho(d.Log, d.IPExtractor, d.Observe, d.HSTS)
+	e := newEcho(Deps{Log: d.Log, IPExtractor: d.IPExtractor, Observe: d.Observe, HSTS: d.HSTS})
 	adminRoutes(e, d)
 	return e
 }
