@@ -22,6 +22,7 @@ import (
 
 	"github.com/authsvc/authsvc/internal/auth"
 	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/feed"
 	"github.com/authsvc/authsvc/internal/handler"
 	"github.com/authsvc/authsvc/internal/issuer"
 	"github.com/authsvc/authsvc/internal/limiter"
@@ -31,6 +32,7 @@ import (
 	"github.com/authsvc/authsvc/internal/store/memory"
 	redisstore "github.com/authsvc/authsvc/internal/store/redis"
 	"github.com/authsvc/authsvc/internal/tlscert"
+	"github.com/authsvc/authsvc/internal/tracing"
 )
 
 // shutdownTimeout bounds the graceful shutdown; docs/operations.md promises an exit within 10 s of SIGTERM.
@@ -124,7 +126,14 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		return errConfig
 	}
 
-	st, err := openStore(cfg)
+	tp, stopTracing, err := startTracing(ctx, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "authsvc:", err)
+		return errConfig
+	}
+	defer stopTracing() // after the listeners stop: the last spans are exported
+
+	st, err := openStore(cfg, tp)
 	if err != nil {
 		fmt.Fprintln(stderr, "authsvc:", err)
 		return errConfig
@@ -147,6 +156,13 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		defer stopPprof()
 	}
 
+	// The revocation feed's one reader per process; held /revocations
+	// requests wait on it, not on the store.
+	revFeed := feed.New(st, log, nil)
+	feedCtx, stopFeed := context.WithCancel(context.Background())
+	defer stopFeed()
+	go revFeed.Run(feedCtx)
+
 	svc := auth.New(auth.Config{
 		AccessTTL:           cfg.AccessTokenTTL.V,
 		RefreshTTL:          cfg.RefreshTokenTTL.V,
@@ -157,7 +173,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
 		// Sessions (docs/api.md "Sessions").
 		MaxSessionsPerSubject: cfg.MaxSessionsPerSubject.V,
-	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent})
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent, Feed: revFeed})
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
 	// SIGHUP, on POST /admin/reload and when a file changes.
@@ -192,6 +208,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		HSTS:          certs != nil,
 	}
 	public := hd
+	public.Tracing = handlerTracing(tp) // the management listener is not traced
 	if cfg.ManagementAddr != "" {
 		public.Metrics = nil // served on the management listener only
 	}
@@ -266,6 +283,9 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing in-flight requests")
+	// Held /revocations requests are answered at once with what is known,
+	// so they do not hold up the shutdown.
+	revFeed.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	adminDone := make(chan error, 1)
@@ -432,12 +452,15 @@ func readPublicKey(path string) (crypto.PublicKey, error) {
 // openStore builds the configured store. A Redis that cannot be reached is
 // not an error here: the client connects lazily, authsvc serves, and /readyz
 // and the token endpoints answer 503 until Redis answers.
-func openStore(cfg *Config) (store.Store, error) {
+func openStore(cfg *Config, tp *tracing.Provider) (store.Store, error) {
 	if cfg.Store == "memory" {
 		return memory.New(time.Now), nil
 	}
 	client, err := redisClient(cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := traceRedis(client, tp); err != nil {
 		return nil, err
 	}
 	return redisstore.New(client, cfg.RedisKeyPrefix), nil

@@ -53,10 +53,10 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	events func(Event)
-	// onSessionEnd is Deps.OnSessionEnd.
-	onSessionEnd func(ctx context.Context, sid string, at time.Time) error
 	// attempts bounds the concurrent password checks per failure key.
 	attempts attempts
+	// feed answers reads of the revocation feed; nil: the store directly.
+	feed FeedReader
 }
 
 // Deps are the parts a Service is built from.
@@ -70,20 +70,16 @@ type Deps struct {
 	Log *slog.Logger
 	// OnEvent, when set, is called with every audit event (metrics count them).
 	OnEvent func(Event)
-	// OnSessionEnd, when set, is told of every session ended by a logout
-	// everywhere, the admin API, MAX_SESSIONS_PER_SUBJECT, a failed
-	// re-check or a reuse found by /logout-all, with the time it ended,
-	// after the store ended it; an error fails the request (the revocation
-	// feed must learn of it).
-	OnSessionEnd func(ctx context.Context, sid string, at time.Time) error
+	// Feed, when set, answers reads of the revocation feed and lets them
+	// wait for news; nil reads the store and never waits.
+	Feed FeedReader
 }
 
 // New returns a Service.
 func New(cfg Config, d Deps) *Service {
 	s := &Service{cfg: cfg, iss: d.Issuer, store: d.Store,
-		now: d.Now, log: d.Log, events: d.OnEvent}
+		now: d.Now, log: d.Log, events: d.OnEvent, feed: d.Feed}
 	s.creds.Store(d.Credentials)
-	s.onSessionEnd = d.OnSessionEnd
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -297,6 +293,12 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 	switch {
 	case errors.Is(err, store.ErrReused):
 		s.emit(Event{Name: EventReuseDetected, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID})
+		if ferr := s.RecordRevocation(ctx, SessionEnded(rc.SessionID, now)); ferr != nil {
+			// The family is gone; the feed could not be told. Say so
+			// (503), so the failure is seen; a retry finds the family
+			// gone.
+			return nil, ferr
+		}
 		return nil, &Error{Code: InvalidGrant, Description: "refresh token was already used; the session is revoked", Err: err}
 	case errors.Is(err, store.ErrNotFound):
 		return nil, &Error{Code: InvalidGrant, Description: errBadRefresh, Err: err}
@@ -349,6 +351,9 @@ func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
 		if err := s.store.RevokeSession(ctx, rc.SessionID); err != nil {
 			return true, storeError(err)
 		}
+		if err := s.RecordRevocation(ctx, SessionEnded(rc.SessionID, s.now())); err != nil {
+			return true, err
+		}
 		s.emit(Event{Name: EventRevoke, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID, TokenType: "refresh_token"})
 		return true, nil
 	}
@@ -362,6 +367,9 @@ func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
 		}
 		if err := s.store.DenyAccessToken(ctx, ac.ID, ac.ExpiresAt.Add(s.cfg.ClockSkew)); err != nil {
 			return true, storeError(err)
+		}
+		if err := s.RecordRevocation(ctx, AccessTokenRevoked(ac.ID, ac.ExpiresAt)); err != nil {
+			return true, err
 		}
 		s.emit(Event{Name: EventRevoke, Subject: ac.Subject, Client: ac.ClientID, Addr: m.Addr, RequestID: m.RequestID, TokenType: "access_token"})
 		return true, nil

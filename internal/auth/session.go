@@ -53,11 +53,11 @@ func (s *Service) createSession(ctx context.Context, sess store.Session, first s
 	})
 }
 
-// sessionsEnded is the one place that learns of sessions ended on purpose
-// (everything but expiry, /revoke and reuse detection, which record their own):
-// it tells the revocation feed of each, through Deps.OnSessionEnd, and
-// writes one audit event e (its Name and Count filled here). ids may be
-// empty: then nothing happens.
+// sessionsEnded is where sessions ended on purpose by this file's ways
+// (logout everywhere, the admin API, MAX_SESSIONS_PER_SUBJECT, a failed
+// re-check) are announced: each goes to the revocation feed
+// (RecordRevocation), and one audit event e is written (its Name and Count
+// filled here). ids may be empty: then nothing happens.
 func (s *Service) sessionsEnded(ctx context.Context, ids []string, at time.Time, e Event) error {
 	if len(ids) == 0 {
 		return nil
@@ -67,11 +67,8 @@ func (s *Service) sessionsEnded(ctx context.Context, ids []string, at time.Time,
 		e.Session = ids[0]
 	}
 	s.emit(e)
-	if s.onSessionEnd == nil {
-		return nil
-	}
 	for _, id := range ids {
-		if err := s.onSessionEnd(ctx, id, at); err != nil {
+		if err := s.RecordRevocation(ctx, SessionEnded(id, at)); err != nil {
 			return err
 		}
 	}
@@ -181,7 +178,7 @@ func (s *Service) LogoutAll(ctx context.Context, req LogoutAllRequest, m Meta) (
 	switch {
 	case errors.Is(err, store.ErrReused):
 		s.emit(Event{Name: EventReuseDetected, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID})
-		if err := s.reuseEnded(ctx, rc.SessionID, now); err != nil {
+		if err := s.RecordRevocation(ctx, SessionEnded(rc.SessionID, now)); err != nil {
 			return 0, err
 		}
 		return 0, &Error{Code: InvalidGrant, Description: "refresh token was already used; the session is revoked", Err: err}
@@ -196,15 +193,6 @@ func (s *Service) LogoutAll(ctx context.Context, req LogoutAllRequest, m Meta) (
 		return 0, err
 	}
 	return len(ended), nil
-}
-
-// reuseEnded tells the revocation feed of a session a detected reuse
-// ended.
-func (s *Service) reuseEnded(ctx context.Context, sid string, at time.Time) error {
-	if s.onSessionEnd == nil {
-		return nil
-	}
-	return s.onSessionEnd(ctx, sid, at)
 }
 
 // AuthenticateAdmin checks the credentials of an admin API request: a

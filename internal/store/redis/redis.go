@@ -12,6 +12,9 @@
 //	<prefix>deny:{<jti>}      string      a denylisted access token; expires with the token
 //	<prefix>fail:{<key>}      string      a login-failure counter; expires with its window
 //	<prefix>dpop:{<id>}       string      a used DPoP proof id; expires when the proof is too old
+//	<prefix>rev:{feed}:log    stream      the revocation feed in order; trimmed to store.FeedRetention
+//	<prefix>rev:{feed}:set    zset        the feed's entries in force ("t:<jti>", "s:<sid>"), score exp ms
+//	<prefix>rev:{feed}:meta   hash        the feed's epoch, latest id and trim floor
 //
 // A session id is "<tag>.<rand>" (store.NewSessionID): the tag is 16 hex
 // digits of the SHA-256 of the subject. The braces make the tag the Cluster
@@ -34,6 +37,20 @@
 //
 // The family hash holds only ids, claims and unix-millisecond times, never
 // a token.
+//
+// The three feed keys share one hash tag, so one script updates them
+// together on a Cluster; they expire when no entry in them matters any more.
+// The stream carries the increments a cursor asks for, and readers block on
+// it (XREAD) to learn of a new entry at once; the sorted set is the complete
+// set, trimmed by exp, so the feed holds only what still matters. A cursor
+// is the feed's epoch (changed whenever the feed's data is lost) and a
+// stream id; one whose entries were trimmed is answered with the complete
+// set.
+//
+// The other keys are one per id, the braces making the id the Cluster hash
+// tag; each of their operations touches one key.
+//
+// The family hash's fields:
 //
 //	sub cid scope auth max   the Session (auth, max: AuthTime, MaxExpiresAt)
 //	org                      the Session's Origin ("" for the credentials file)
@@ -120,6 +137,8 @@ type Store struct {
 	client goredis.UniversalClient
 	prefix string
 	now    func() time.Time // only to skip denylist entries and report families already expired
+	// retention overrides store.FeedRetention when positive (tests only).
+	retention time.Duration
 }
 
 var _ store.Store = (*Store)(nil)
