@@ -96,16 +96,9 @@ Commands:
 // serve loads the configuration, builds every part and serves until ctx is
 // done. ready, when not nil, receives the bound address once listening.
 func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
-	cfg, err := loadConfig()
+	cfg, err := loadValidConfig(stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "authsvc:", err)
-		return errConfig
-	}
-	if errs := cfg.Validate(); len(errs) > 0 {
-		for _, e := range errs {
-			fmt.Fprintln(stderr, "authsvc:", e)
-		}
-		return errConfig
+		return err
 	}
 	logOut := io.Writer(stderr)
 	if d := cfg.LogFlushInterval.V; d > 0 {
@@ -156,6 +149,11 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		defer stopPprof()
 	}
 
+	dpopCfg, err := dpopConfig(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "authsvc:", err)
+		return errConfig
+	}
 	// The revocation feed's one reader per process; held /revocations
 	// requests wait on it, not on the store.
 	revFeed := feed.New(st, log, nil)
@@ -173,7 +171,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
 		// Sessions (docs/api.md "Sessions").
 		MaxSessionsPerSubject: cfg.MaxSessionsPerSubject.V,
-	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent, Feed: revFeed})
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent, DPoP: dpopCfg, Feed: revFeed})
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
 	// SIGHUP, on POST /admin/reload and when a file changes.
@@ -343,6 +341,27 @@ func newLogger(w io.Writer, cfg *Config) *slog.Logger {
 		return slog.New(slog.NewTextHandler(w, opts))
 	}
 	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// loadValidConfig reads and validates the environment. On a problem it
+// prints one line per problem to stderr and returns errConfig.
+func loadValidConfig(stderr io.Writer) (*Config, error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return nil, printProblems(stderr, err)
+	}
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return nil, printProblems(stderr, errs...)
+	}
+	return cfg, nil
+}
+
+// printProblems prints one line per problem and returns errConfig.
+func printProblems(stderr io.Writer, errs ...error) error {
+	for _, e := range errs {
+		fmt.Fprintln(stderr, "authsvc:", e)
+	}
+	return errConfig
 }
 
 // buildKeysAndCredentials parses the keys and the credentials file once, at

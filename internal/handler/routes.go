@@ -110,7 +110,11 @@ func routes(e *echo.Echo, d Deps) {
 	e.POST("/introspect", introspectHandler(d.Auth), post...)
 	e.GET("/revocations", revocationsHandler(d.Auth))
 	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS, d.PublishedJWKS))
-	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes)))
+	var dpopAlgs []string
+	if d.Auth != nil {
+		dpopAlgs = d.Auth.DPoPAlgs()
+	}
+	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes, dpopAlgs)))
 	operationRoutes(e, d)
 }
 

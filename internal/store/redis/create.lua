@@ -5,11 +5,13 @@
 -- ARGV[1..5]   session: subject, client id, scope, auth time, max expiry (unix ms)
 -- ARGV[6..12]  first token: jti, iat, exp, access jti, access iat, access exp,
 --              access scope (times in unix ms)
--- ARGV[13]     origin
--- ARGV[14]     the session id
--- ARGV[15]     now (unix ms)
--- ARGV[16]     the session limit (0: none)
--- ARGV[17]     BASE, the family key of the id without its random part
+-- ARGV[13]     the first access token's DPoP key thumbprint ('' for none)
+-- ARGV[14]     the DPoP key thumbprint the session is bound to ('' for none)
+-- ARGV[15]     origin
+-- ARGV[16]     the session id
+-- ARGV[17]     now (unix ms)
+-- ARGV[18]     the session limit (0: none)
+-- ARGV[19]     BASE, the family key of the id without its random part
 -- Returns {1, ended ids...} when the family now exists as asked (created, or
 -- created before by this same call), {0} when the id belongs to another
 -- family.
@@ -21,7 +23,7 @@ if cur then
   end
   return {0}
 end
-local sub, now, limit, base = ARGV[1], tonumber(ARGV[15]), tonumber(ARGV[16]), ARGV[17]
+local sub, now, limit, base = ARGV[1], tonumber(ARGV[17]), tonumber(ARGV[18]), ARGV[19]
 local reply = {1}
 redis.call('ZREMRANGEBYSCORE', idx, '-inf', now)
 if limit > 0 then
@@ -51,8 +53,9 @@ end
 redis.call('HSET', fam,
   'sub', ARGV[1], 'cid', ARGV[2], 'scope', ARGV[3], 'auth', ARGV[4], 'max', ARGV[5],
   'cur', ARGV[6], 'iat', ARGV[7], 'exp', ARGV[8],
-  'aid', ARGV[9], 'aiat', ARGV[10], 'aexp', ARGV[11], 'ascope', ARGV[12], 'org', ARGV[13])
+  'aid', ARGV[9], 'aiat', ARGV[10], 'aexp', ARGV[11], 'ascope', ARGV[12],
+  'ajkt', ARGV[13], 'jkt', ARGV[14], 'org', ARGV[15])
 redis.call('PEXPIREAT', fam, ARGV[8])
-redis.call('ZADD', idx, ARGV[8], ARGV[14])
+redis.call('ZADD', idx, ARGV[8], ARGV[16])
 reindex_expiry(idx)
 return reply

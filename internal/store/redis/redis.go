@@ -56,6 +56,8 @@
 //	org                      the Session's Origin ("" for the credentials file)
 //	cur iat exp              the current refresh token's jti, iat, exp
 //	aid aiat aexp ascope     the access token minted with it
+//	ajkt                     that access token's DPoP key thumbprint (cnf.jkt), "" for none
+//	jkt                      the DPoP key the session is bound to, "" for none
 //	prev rot                 the previous jti and the req.Now of its rotation
 //
 // # Atomicity
@@ -167,6 +169,8 @@ const (
 	fAccessIssuedAt
 	fAccessExpiresAt
 	fAccessScope
+	fAccessJKT
+	fJKT
 	fOrigin
 	nFields
 )
@@ -177,6 +181,8 @@ const (
 	rotateRotated  = 1
 	rotateRetried  = 2
 	rotateReused   = 3
+	rotateWrongKey = 4
+	rotateNoProof  = 5
 )
 
 // sessionKeys returns the key of the family id and of its subject's index,
@@ -233,7 +239,7 @@ func (s *Store) CreateSessionCapped(ctx context.Context, sess store.Session, fir
 	args := make([]any, 0, nFields+5)
 	args = append(args, sess.Subject, sess.ClientID, sess.Scope, millis(sess.AuthTime), millis(sess.MaxExpiresAt))
 	args = appendToken(args, first)
-	args = append(args, sess.Origin, sess.ID, millis(now), max(limit, 0), base)
+	args = append(args, first.AccessJKT, sess.JKT, sess.Origin, sess.ID, millis(now), max(limit, 0), base)
 	reply, err := createScript.Run(ctx, s.client, []string{fam, idx}, args...).Slice()
 	if err != nil {
 		return nil, s.fail("create session", err)
@@ -291,10 +297,10 @@ func (s *Store) Rotate(ctx context.Context, req store.RotateRequest) (store.Rota
 	if !ok {
 		return store.RotateResult{}, fmt.Errorf("redisstore: rotate session: %w: %w", store.ErrNotFound, errUntagged)
 	}
-	args := make([]any, 0, 3+7+1)
+	args := make([]any, 0, 3+7+4)
 	args = append(args, req.Presented, millis(req.Now), max(req.Grace.Milliseconds(), 0))
 	args = appendToken(args, req.Next)
-	args = append(args, req.SessionID)
+	args = append(args, req.Next.AccessJKT, req.JKT, flag(req.ProofRequired), req.SessionID)
 	reply, err := rotateScript.Run(ctx, s.client, []string{fam, idx}, args...).Slice()
 	if err != nil {
 		return store.RotateResult{}, s.fail("rotate session", err)
@@ -308,6 +314,10 @@ func (s *Store) Rotate(ctx context.Context, req store.RotateRequest) (store.Rota
 		return store.RotateResult{}, fmt.Errorf("redisstore: rotate session %s: %w", req.SessionID, store.ErrNotFound)
 	case rotateReused:
 		return store.RotateResult{}, fmt.Errorf("redisstore: rotate session %s: %w", req.SessionID, store.ErrReused)
+	case rotateWrongKey:
+		return store.RotateResult{}, fmt.Errorf("redisstore: rotate session %s: %w", req.SessionID, store.ErrKeyMismatch)
+	case rotateNoProof:
+		return store.RotateResult{}, fmt.Errorf("redisstore: rotate session %s: %w", req.SessionID, store.ErrProofRequired)
 	}
 	res := store.RotateResult{Session: sessionOf(req.SessionID, fields)}
 	if code == rotateRotated {
@@ -328,6 +338,7 @@ func sessionOf(id string, fields []string) store.Session {
 		Scope:        fields[fScope],
 		AuthTime:     fromMillis(fields[fAuthTime]),
 		MaxExpiresAt: fromMillis(fields[fMaxExpiresAt]),
+		JKT:          fields[fJKT],
 		Origin:       fields[fOrigin],
 	}
 }
@@ -342,12 +353,13 @@ func tokenOf(fields []string) store.Token {
 		AccessIssuedAt:  fromMillis(fields[fAccessIssuedAt]),
 		AccessExpiresAt: fromMillis(fields[fAccessExpiresAt]),
 		AccessScope:     fields[fAccessScope],
+		AccessJKT:       fields[fAccessJKT],
 	}
 }
 
 // familyFields are the hash fields of a family in the order of the f*
 // constants.
-var familyFields = []string{"sub", "cid", "scope", "auth", "max", "cur", "iat", "exp", "aid", "aiat", "aexp", "ascope", "org"}
+var familyFields = []string{"sub", "cid", "scope", "auth", "max", "cur", "iat", "exp", "aid", "aiat", "aexp", "ascope", "ajkt", "jkt", "org"}
 
 // Session reads the family and its current token with one HMGET of its one
 // key; see store.Store. A family whose current token has expired by the
@@ -387,7 +399,7 @@ func parseRotateReply(reply []any) (int64, []string, error) {
 		return 0, nil, fmt.Errorf("script reply code is %T", reply[0])
 	}
 	switch code {
-	case rotateNotFound, rotateReused:
+	case rotateNotFound, rotateReused, rotateWrongKey, rotateNoProof:
 		return code, nil, nil
 	case rotateRotated, rotateRetried:
 	default:
@@ -434,17 +446,18 @@ func (s *Store) EndSession(ctx context.Context, id string, now time.Time) (store
 		return store.Session{}, fmt.Errorf("redisstore: end session %s: %w", id, err)
 	case code == 0:
 		return store.Session{}, fmt.Errorf("redisstore: end session %s: %w", id, store.ErrNotFound)
-	case len(f) != 6:
-		return store.Session{}, fmt.Errorf("redisstore: end session %s: script reply has %d values, want 7", id, len(f)+1)
+	case len(f) != 7:
+		return store.Session{}, fmt.Errorf("redisstore: end session %s: script reply has %d values, want 8", id, len(f)+1)
 	}
 	return store.Session{
 		ID: id, Subject: f[0], ClientID: f[1], Scope: f[2],
-		AuthTime: fromMillis(f[3]), MaxExpiresAt: fromMillis(f[4]), Origin: f[5],
+		AuthTime: fromMillis(f[3]), MaxExpiresAt: fromMillis(f[4]), Origin: f[5], JKT: f[6],
 	}, nil
 }
 
-// listWidth is the number of values list.lua returns per session.
-const listWidth = 15
+// listWidth is the number of values list.lua returns per session: its id,
+// the nFields family fields and rot.
+const listWidth = 1 + nFields + 1
 
 // Sessions lists the subject's live sessions with one script over its
 // index; see store.Store.
@@ -607,6 +620,14 @@ func appendToken(args []any, t store.Token) []any {
 	return append(args,
 		t.ID, millis(t.IssuedAt), millis(t.ExpiresAt),
 		t.AccessID, millis(t.AccessIssuedAt), millis(t.AccessExpiresAt), t.AccessScope)
+}
+
+// flag returns a boolean as the script argument "1" or "0".
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 // millis returns t as unix milliseconds, the form every time is stored in.
