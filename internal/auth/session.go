@@ -124,7 +124,7 @@ func (s *Service) recheckGrantLost(ctx context.Context, token, client string, fa
 // that started through the user authenticator are not looked up.
 func (s *Service) recheck(ctx context.Context, rc issuer.RefreshClaims, client *credential.Client, m Meta) (string, error) {
 	allowed := strings.Fields(rc.Scope)
-	if rc.Origin == store.OriginFile {
+	if rc.Origin == issuer.OriginFile {
 		user, ok := s.creds.Load().User(rc.Subject)
 		if !ok {
 			return "", s.endSession(ctx, rc, EndUserRemoved,

@@ -56,6 +56,7 @@ func (c accessJWT) MarshalJSON() ([]byte, error) {
 		b = jsonenc.StringField(b, "jkt", c.Cnf.JKT)
 		b = append(b, '}')
 	}
+	b = c.Extra.AppendMembers(b)
 	return append(b, '}'), nil
 }
 
@@ -69,5 +70,8 @@ func (c refreshJWT) MarshalJSON() ([]byte, error) {
 	b = appendOptional(b, "client_id", c.ClientID)
 	b = jsonenc.IntField(b, "auth_time", c.AuthTime)
 	b = appendOptional(b, "origin", c.Origin)
+	if len(c.UserClaims) > 0 {
+		b = append(jsonenc.Field(b, "user_claims"), c.UserClaims...)
+	}
 	return append(b, '}'), nil
 }
