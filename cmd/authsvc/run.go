@@ -233,15 +233,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		fmt.Fprintln(stderr, "authsvc: HTTP_ADDR:", err)
 		return errConfig
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       90 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(h, log)
 	if cfg.ManagementAddr != "" {
 		stopManagement, err := serveManagement(cfg.ManagementAddr, handler.NewManagement(hd), log)
 		if err != nil {
