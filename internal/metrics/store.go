@@ -28,7 +28,8 @@ type instrumentedStore struct {
 func (s *instrumentedStore) observe(op string, start time.Time, err *error) {
 	s.m.storeDuration.WithLabelValues(op).Observe(time.Since(start).Seconds())
 	switch e := *err; {
-	case e == nil, errors.Is(e, store.ErrNotFound), errors.Is(e, store.ErrReused), errors.Is(e, store.ErrExists):
+	case e == nil, errors.Is(e, store.ErrNotFound), errors.Is(e, store.ErrReused), errors.Is(e, store.ErrExists),
+		errors.Is(e, store.ErrInvalidCursor):
 		// Answers, not failures.
 	case errors.Is(e, store.ErrUnavailable):
 		s.m.storeErrors.WithLabelValues(op, "unavailable").Inc()
@@ -95,4 +96,22 @@ func (s *instrumentedStore) Failures(ctx context.Context, key string) (_ int64, 
 func (s *instrumentedStore) Ping(ctx context.Context) (err error) {
 	defer s.observe("ping", time.Now(), &err)
 	return s.Store.Ping(ctx)
+}
+
+// AddRevocation implements store.Store.
+func (s *instrumentedStore) AddRevocation(ctx context.Context, r store.Revocation) (err error) {
+	defer s.observe("add_revocation", time.Now(), &err)
+	return s.Store.AddRevocation(ctx, r)
+}
+
+// Revocations implements store.Store. A read that may wait for news (the
+// feed's one reader per process) is observed as its own operation, so its
+// long waits do not blur the latency of the quick reads.
+func (s *instrumentedStore) Revocations(ctx context.Context, cursor string, wait time.Duration) (_ store.RevocationPage, err error) {
+	op := "revocations"
+	if wait > 0 {
+		op = "revocations_wait"
+	}
+	defer s.observe(op, time.Now(), &err)
+	return s.Store.Revocations(ctx, cursor, wait)
 }
