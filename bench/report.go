@@ -310,6 +310,7 @@ func medianRun(rs []runResult) runResult {
 		LoadgenCores:     medianOf(rs, func(r runResult) float64 { return r.LoadgenCores }),
 		PeakRSSMiB:       medianOf(rs, func(r runResult) float64 { return r.PeakRSSMiB }),
 		RSSMiB:           medianOf(rs, func(r runResult) float64 { return r.RSSMiB }),
+		StoreOpsPerReq:   medianOf(rs, func(r runResult) float64 { return r.StoreOpsPerReq }),
 	}
 	for _, r := range rs {
 		for name := range r.Parts {
