@@ -28,6 +28,9 @@ type runResult struct {
 	// StoreOpsPerReq is authsvc's store operations (each one Redis round
 	// trip) per measured request, from its /metrics; 0 for other servers.
 	StoreOpsPerReq float64 `json:"store_ops_per_req,omitempty"`
+	// AuthnCallsPerReq is the user authenticator's calls per request in
+	// the measured interval (password-authenticator: 1 is the promise).
+	AuthnCallsPerReq float64 `json:"authenticator_calls_per_req,omitempty"`
 }
 
 // caseResult is every run of one case on one server and their medians.
