@@ -418,23 +418,31 @@ func typMatches(typ string) bool {
 }
 
 // claimsOf checks the claims golang-jwt does not and builds Claims. The map
-// itself becomes Extra once the fields are taken out.
+// itself becomes Extra once the fields are taken out. The parser has already
+// checked exp, nbf, iat, iss and aud, so their values are read here without
+// a second validation.
 func claimsOf(mc jwt.MapClaims) (*Claims, error) {
 	if typ, _ := mc["type"].(string); typ != "access" {
 		return nil, errType
 	}
 	sub, _ := mc["sub"].(string)
 	jti, _ := mc["jti"].(string)
-	iat, err := mc.GetIssuedAt()
-	if sub == "" || jti == "" || err != nil || iat == nil {
+	iat, okIAT := unixClaim(mc["iat"])
+	exp, _ := unixClaim(mc["exp"])
+	if sub == "" || jti == "" || !okIAT {
 		return nil, errMissing
 	}
-	exp, _ := mc.GetExpirationTime() // required and checked by the parser
-	aud, _ := mc.GetAudience()
-	c := &Claims{
-		Subject: sub, ID: jti,
-		Audience: []string(aud),
-		IssuedAt: iat.Time, ExpiresAt: exp.Time,
+	c := &Claims{Subject: sub, ID: jti, IssuedAt: iat, ExpiresAt: exp}
+	switch aud := mc["aud"].(type) {
+	case string:
+		c.Audience = []string{aud}
+	case []any:
+		c.Audience = make([]string, 0, len(aud))
+		for _, a := range aud {
+			if s, ok := a.(string); ok {
+				c.Audience = append(c.Audience, s)
+			}
+		}
 	}
 	c.ClientID, _ = mc["client_id"].(string)
 	if s, _ := mc["scope"].(string); s != "" {
@@ -446,9 +454,20 @@ func claimsOf(mc jwt.MapClaims) (*Claims, error) {
 			return nil, errors.New("cnf without jkt")
 		}
 	}
-	for _, k := range []string{"sub", "jti", "iat", "exp", "aud", "client_id", "scope"} {
+	for _, k := range [...]string{"sub", "jti", "iat", "exp", "aud", "client_id", "scope"} {
 		delete(mc, k)
 	}
 	c.Extra = mc
 	return c, nil
+}
+
+// unixClaim reads a NumericDate claim as golang-jwt decodes it (a float64
+// of seconds) as a UTC time.
+func unixClaim(v any) (time.Time, bool) {
+	f, ok := v.(float64)
+	if !ok {
+		return time.Time{}, false
+	}
+	sec := int64(f)
+	return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), true
 }
