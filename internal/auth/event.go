@@ -29,7 +29,9 @@ type Event struct {
 	RequestID string
 	Session   string // refresh-token family id; an opaque random id
 	TokenType string // for revoke
-	Reason    string // for rate_limited
+	Reason    string // for rate_limited, sessions_ended and admin
+	Count     int    // for sessions_ended and admin: how many sessions
+	Result    string // for admin reload: ok or refused
 }
 
 // emit writes an audit event to the log (Warn for a detected reuse, Info
@@ -56,6 +58,10 @@ func (s *Service) emit(e Event) {
 	add("session", e.Session)
 	add("token_type", e.TokenType)
 	add("reason", e.Reason)
+	add("result", e.Result)
+	if e.Name == EventSessionsEnded || e.Name == EventAdmin {
+		attrs = append(attrs, slog.Int("count", e.Count))
+	}
 	if e.Name == EventReuseDetected {
 		// The store revokes the family in the same atomic step that
 		// detects the reuse (store.ErrReused), so this is a fact, not

@@ -98,6 +98,36 @@ func (s *instrumentedStore) Ping(ctx context.Context) (err error) {
 	return s.Store.Ping(ctx)
 }
 
+// CreateSessionCapped implements store.Store.
+func (s *instrumentedStore) CreateSessionCapped(ctx context.Context, sess store.Session, first store.Token, limit int, now time.Time) (_ []string, err error) {
+	defer s.observe("create_session", time.Now(), &err)
+	return s.Store.CreateSessionCapped(ctx, sess, first, limit, now)
+}
+
+// Sessions implements store.Store.
+func (s *instrumentedStore) Sessions(ctx context.Context, subject string, now time.Time) (_ []store.SessionInfo, err error) {
+	defer s.observe("list_sessions", time.Now(), &err)
+	return s.Store.Sessions(ctx, subject, now)
+}
+
+// EndSession implements store.Store.
+func (s *instrumentedStore) EndSession(ctx context.Context, id string, now time.Time) (_ store.Session, err error) {
+	defer s.observe("end_session", time.Now(), &err)
+	return s.Store.EndSession(ctx, id, now)
+}
+
+// EndSessions implements store.Store.
+func (s *instrumentedStore) EndSessions(ctx context.Context, subject string, now time.Time) (_ []string, err error) {
+	defer s.observe("end_sessions", time.Now(), &err)
+	return s.Store.EndSessions(ctx, subject, now)
+}
+
+// LogoutAll implements store.Store.
+func (s *instrumentedStore) LogoutAll(ctx context.Context, req store.LogoutAllRequest) (_ string, _ []string, err error) {
+	defer s.observe("logout_all", time.Now(), &err)
+	return s.Store.LogoutAll(ctx, req)
+}
+
 // AddRevocation implements store.Store.
 func (s *instrumentedStore) AddRevocation(ctx context.Context, r store.Revocation) (err error) {
 	defer s.observe("add_revocation", time.Now(), &err)
