@@ -16,9 +16,9 @@ import (
 
 // Secrets of the clients and users the session tests add.
 const (
-	adminSecret   = "admin-Secret-Okapi-57"
-	oddPassword   = "odd-Pa55word-Tapir-77"
-	oddSubject    = "o'hara/ops %2F ü+x@example.com"
+	adminSecret = "admin-Secret-Okapi-57"
+	oddPassword = "odd-Pa55word-Tapir-77"
+	oddSubject  = "o'hara/ops %2F ü+x@example.com"
 	// reloadTimeout bounds the wait for a reload: a file change is in
 	// force within 5 s.
 	reloadTimeout = 5 * time.Second
