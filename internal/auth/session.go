@@ -155,7 +155,8 @@ func (s *Service) LogoutAll(ctx context.Context, req LogoutAllRequest, m Meta) (
 	credential.NoteActivity()
 	var client *credential.Client
 	if req.Client != nil {
-		c, err := s.authenticateClient(ctx, *req.Client, m)
+		// A public client sends its client_id alone, as for Refresh.
+		c, err := s.authenticateClientOrPublic(ctx, *req.Client, m)
 		if err != nil {
 			return 0, err
 		}
