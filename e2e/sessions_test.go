@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -305,6 +306,32 @@ func TestE2E_AdminAPI(t *testing.T) {
 		// The other session lives on.
 		if introspect(t, svc.URL, alice[1].str("access_token")).JSON["active"] != true {
 			t.Error("alice's other session ended too")
+		}
+	})
+
+	t.Run("authsvc admin", func(t *testing.T) {
+		run := func(args ...string) (string, error) {
+			cmd := exec.Command(binPath, append([]string{"admin"}, args...)...)
+			cmd.Env = []string{"AUTHSVC_ADMIN_URL=" + admin, "AUTHSVC_ADMIN_CLIENT_ID=ops", "AUTHSVC_ADMIN_CLIENT_SECRET=" + adminSecret}
+			out, err := cmd.CombinedOutput()
+			return string(out), err
+		}
+		out, err := run("sessions", "alice")
+		if err != nil || !strings.Contains(out, `"session_id"`) {
+			t.Fatalf("authsvc admin sessions alice: %v\n%s", err, out)
+		}
+		out, err = run("end-session", "no such/session")
+		if err == nil || !strings.Contains(out, "not_found") {
+			t.Errorf("authsvc admin end-session of an unknown id: %v\n%s", err, out)
+		}
+		out, err = run("reload")
+		if err != nil || !strings.Contains(out, `"users"`) {
+			t.Errorf("authsvc admin reload: %v\n%s", err, out)
+		}
+		cmd := exec.Command(binPath, "admin", "sessions", "alice")
+		cmd.Env = []string{"AUTHSVC_ADMIN_URL=" + admin, "AUTHSVC_ADMIN_CLIENT_ID=ops", "AUTHSVC_ADMIN_CLIENT_SECRET=wrong"}
+		if b, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(b), "invalid_client") || strings.Contains(string(b), "wrong") {
+			t.Errorf("a wrong admin secret: %v\n%s", err, b)
 		}
 	})
 
