@@ -110,6 +110,10 @@ func adminCommand(ctx context.Context, args []string, getenv func(string) string
 	if len(args) == 0 {
 		return errors.New(adminUsage)
 	}
+	if len(args) == 1 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
+		_, err := fmt.Fprint(stdout, adminUsage)
+		return err
+	}
 	var method, path string
 	switch {
 	case args[0] == "sessions" && len(args) == 2:
