@@ -12,16 +12,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authsvc/authsvc/internal/audit"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/issuer"
+	"github.com/authsvc/authsvc/internal/oauth"
 	"github.com/authsvc/authsvc/internal/store"
-)
-
-// Grant types of RFC 6749 that authsvc serves.
-const (
-	GrantPassword          = "password"
-	GrantClientCredentials = "client_credentials"
-	GrantRefreshToken      = "refresh_token"
 )
 
 // Config holds the token lifetimes and limits.
@@ -49,7 +44,7 @@ type Service struct {
 	creds  atomic.Pointer[credential.Set]
 	now    func() time.Time
 	log    *slog.Logger
-	events func(Event)
+	events func(audit.Event)
 	// attempts bounds the concurrent password checks per failure key.
 	attempts attempts
 }
@@ -64,7 +59,7 @@ type Deps struct {
 	// Log receives audit events; nil discards them.
 	Log *slog.Logger
 	// OnEvent, when set, is called with every audit event (metrics count them).
-	OnEvent func(Event)
+	OnEvent func(audit.Event)
 }
 
 // New returns a Service.
@@ -130,7 +125,7 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		if err != nil {
 			return nil, err
 		}
-		if !c.Allows(GrantPassword) {
+		if !c.Allows(oauth.GrantPassword) {
 			return nil, newError(UnauthorizedClient, "the client may not use the password grant")
 		}
 		client = &c
@@ -144,7 +139,7 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		return nil, err
 	}
 	if !ok {
-		s.emit(Event{Name: EventLoginFailed, Subject: req.Username, Client: clientID(client), Addr: m.Addr, RequestID: m.RequestID})
+		s.emit(audit.Event{Name: audit.EventLoginFailed, Subject: req.Username, Client: clientID(client), Addr: m.Addr, RequestID: m.RequestID})
 		return nil, newError(InvalidGrant, errBadCredentials)
 	}
 	allowed = user.Scopes
@@ -179,7 +174,7 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 	if err := s.store.CreateSession(ctx, sess, first); err != nil {
 		return nil, storeError(err)
 	}
-	s.emit(Event{Name: EventLogin, Grant: GrantPassword, Subject: sess.Subject, Client: sess.ClientID, Addr: m.Addr, RequestID: m.RequestID})
+	s.emit(audit.Event{Name: audit.EventLogin, Grant: oauth.GrantPassword, Subject: sess.Subject, Client: sess.ClientID, Addr: m.Addr, RequestID: m.RequestID})
 	return set, nil
 }
 
@@ -193,7 +188,7 @@ func (s *Service) ClientCredentials(ctx context.Context, ca *ClientAuth, scopePa
 	if err != nil {
 		return nil, err
 	}
-	if !c.Allows(GrantClientCredentials) {
+	if !c.Allows(oauth.GrantClientCredentials) {
 		return nil, newError(UnauthorizedClient, "the client may not use the client_credentials grant")
 	}
 	scope, err := grantScope(scopeParam, c.Scopes)
@@ -212,7 +207,7 @@ func (s *Service) ClientCredentials(ctx context.Context, ca *ClientAuth, scopePa
 	if err != nil {
 		return nil, internal(err)
 	}
-	s.emit(Event{Name: EventLogin, Grant: GrantClientCredentials, Subject: c.ClientID, Client: c.ClientID, Addr: m.Addr, RequestID: m.RequestID})
+	s.emit(audit.Event{Name: audit.EventLogin, Grant: oauth.GrantClientCredentials, Subject: c.ClientID, Client: c.ClientID, Addr: m.Addr, RequestID: m.RequestID})
 	return &TokenSet{AccessToken: at, ExpiresIn: s.cfg.AccessTTL, Scope: scope}, nil
 }
 
@@ -236,7 +231,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 		if err != nil {
 			return nil, err
 		}
-		if !c.Allows(GrantRefreshToken) {
+		if !c.Allows(oauth.GrantRefreshToken) {
 			return nil, newError(UnauthorizedClient, "the client may not use the refresh_token grant")
 		}
 		client = &c
@@ -275,7 +270,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 	})
 	switch {
 	case errors.Is(err, store.ErrReused):
-		s.emit(Event{Name: EventReuseDetected, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID})
+		s.emit(audit.Event{Name: audit.EventReuseDetected, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID})
 		return nil, &Error{Code: InvalidGrant, Description: "refresh token was already used; the session is revoked", Err: err}
 	case errors.Is(err, store.ErrNotFound):
 		return nil, &Error{Code: InvalidGrant, Description: errBadRefresh, Err: err}
@@ -289,11 +284,11 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 	if err != nil {
 		return nil, err
 	}
-	name := EventRefresh
+	name := audit.EventRefresh
 	if res.Retried {
-		name = EventRefreshRetry
+		name = audit.EventRefreshRetry
 	}
-	s.emit(Event{Name: name, Grant: GrantRefreshToken, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID})
+	s.emit(audit.Event{Name: name, Grant: oauth.GrantRefreshToken, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID})
 	return set, nil
 }
 
@@ -328,7 +323,7 @@ func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
 		if err := s.store.RevokeSession(ctx, rc.SessionID); err != nil {
 			return true, storeError(err)
 		}
-		s.emit(Event{Name: EventRevoke, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID, TokenType: "refresh_token"})
+		s.emit(audit.Event{Name: audit.EventRevoke, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID, TokenType: "refresh_token"})
 		return true, nil
 	}
 	tryAccess := func() (bool, error) {
@@ -342,7 +337,7 @@ func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
 		if err := s.store.DenyAccessToken(ctx, ac.ID, ac.ExpiresAt.Add(s.cfg.ClockSkew)); err != nil {
 			return true, storeError(err)
 		}
-		s.emit(Event{Name: EventRevoke, Subject: ac.Subject, Client: ac.ClientID, Addr: m.Addr, RequestID: m.RequestID, TokenType: "access_token"})
+		s.emit(audit.Event{Name: audit.EventRevoke, Subject: ac.Subject, Client: ac.ClientID, Addr: m.Addr, RequestID: m.RequestID, TokenType: "access_token"})
 		return true, nil
 	}
 	order := []func() (bool, error){tryRefresh, tryAccess}
@@ -382,7 +377,7 @@ func (s *Service) authenticateClient(ctx context.Context, ca ClientAuth, m Meta)
 		return credential.Client{}, err
 	}
 	if !ok {
-		s.emit(Event{Name: EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
+		s.emit(audit.Event{Name: audit.EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
 		return credential.Client{}, newError(InvalidClient, errBadClient)
 	}
 	return c, nil

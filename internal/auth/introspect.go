@@ -6,14 +6,8 @@ import (
 	"time"
 
 	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/oauth"
 	"github.com/authsvc/authsvc/internal/store"
-)
-
-// Token types of RFC 7662 §2.2 (token_type) and RFC 7009 §2.1
-// (token_type_hint).
-const (
-	TokenTypeAccess  = "access_token"
-	TokenTypeRefresh = "refresh_token"
 )
 
 // IntrospectRequest is a token introspection request (RFC 7662 §2.1).
@@ -31,7 +25,7 @@ type IntrospectRequest struct {
 // expired, revoked or denylisted token.
 type Introspection struct {
 	Active    bool
-	TokenType string // TokenTypeAccess or TokenTypeRefresh
+	TokenType string // oauth.TokenTypeAccess or oauth.TokenTypeRefresh
 	Subject   string
 	Scope     string
 	ClientID  string // the client the token was issued to, empty for none
@@ -64,7 +58,7 @@ func (s *Service) Introspect(ctx context.Context, req IntrospectRequest, m Meta)
 		return Introspection{}, newError(InvalidClient, "the client may not introspect tokens")
 	}
 	order := []func(context.Context, string) (Introspection, bool, error){s.introspectAccess, s.introspectRefresh}
-	if req.TokenTypeHint == TokenTypeRefresh {
+	if req.TokenTypeHint == oauth.TokenTypeRefresh {
 		order[0], order[1] = order[1], order[0]
 	}
 	for _, try := range order {
@@ -93,7 +87,7 @@ func (s *Service) introspectAccess(ctx context.Context, tok string) (Introspecti
 		return Introspection{}, true, nil
 	}
 	return Introspection{
-		Active: true, TokenType: TokenTypeAccess, Subject: ac.Subject, Scope: ac.Scope, ClientID: ac.ClientID,
+		Active: true, TokenType: oauth.TokenTypeAccess, Subject: ac.Subject, Scope: ac.Scope, ClientID: ac.ClientID,
 		ExpiresAt: ac.ExpiresAt, IssuedAt: ac.IssuedAt, Issuer: ac.Issuer, Audience: ac.Audience, ID: ac.ID,
 	}, true, nil
 }
@@ -118,7 +112,7 @@ func (s *Service) introspectRefresh(ctx context.Context, tok string) (Introspect
 		return Introspection{}, true, nil // rotated away: used up
 	}
 	return Introspection{
-		Active: true, TokenType: TokenTypeRefresh, Subject: rc.Subject, Scope: rc.Scope, ClientID: rc.ClientID,
+		Active: true, TokenType: oauth.TokenTypeRefresh, Subject: rc.Subject, Scope: rc.Scope, ClientID: rc.ClientID,
 		ExpiresAt: rc.ExpiresAt, IssuedAt: rc.IssuedAt, Issuer: rc.Issuer, Audience: rc.Audience, ID: rc.ID,
 	}, true, nil
 }

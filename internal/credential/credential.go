@@ -5,13 +5,8 @@ import (
 	"log/slog"
 	"os"
 	"slices"
-)
 
-// Grant types a client may be allowed (RFC 6749 §4.3, §4.4, §6).
-const (
-	GrantPassword          = "password"
-	GrantClientCredentials = "client_credentials"
-	GrantRefreshToken      = "refresh_token"
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // User is a resource owner who logs in with the password grant.
@@ -47,8 +42,8 @@ type Client struct {
 	Admin bool `yaml:"admin"`
 }
 
-// Allows reports whether the client may use grantType (one of GrantPassword,
-// GrantClientCredentials, GrantRefreshToken).
+// Allows reports whether the client may use grantType (one of oauth.GrantPassword,
+// oauth.GrantClientCredentials, oauth.GrantRefreshToken).
 func (c Client) Allows(grantType string) bool {
 	return slices.Contains(c.GrantTypes, grantType)
 }
@@ -130,12 +125,12 @@ func Load(path string) (*Set, []string, error) {
 // the user's hash. Whether the name exists or not, it verifies one real
 // hash, so the time taken does not reveal existence: an unknown name is
 // verified against a dummy hash with the settings most users have. An empty
-// password, a password over MaxPasswordLen bytes or a username over
-// MaxNameLen bytes is refused at once without hashing (the HTTP layer
+// password, a password over oauth.MaxPasswordLen bytes or a username over
+// oauth.MaxNameLen bytes is refused at once without hashing (the HTTP layer
 // refuses such values earlier).
 func (s *Set) AuthenticateUser(username string, password []byte) (User, bool) {
-	if s == nil || s.userDummy == nil || len(username) > MaxNameLen ||
-		len(password) == 0 || len(password) > MaxPasswordLen {
+	if s == nil || s.userDummy == nil || len(username) > oauth.MaxNameLen ||
+		len(password) == 0 || len(password) > oauth.MaxPasswordLen {
 		return User{}, false
 	}
 	e, found := s.users[username]
@@ -153,11 +148,11 @@ func (s *Set) AuthenticateUser(username string, password []byte) (User, bool) {
 // AuthenticateClient returns the client clientID when secret matches its
 // secret hash, taking the same care as AuthenticateUser: an unknown client
 // id is verified against a dummy hash with the settings most clients have.
-// An empty secret, a secret over MaxPasswordLen bytes or a client id over
-// MaxNameLen bytes is refused at once.
+// An empty secret, a secret over oauth.MaxPasswordLen bytes or a client id over
+// oauth.MaxNameLen bytes is refused at once.
 func (s *Set) AuthenticateClient(clientID string, secret []byte) (Client, bool) {
-	if s == nil || s.clientDummy == nil || len(clientID) > MaxNameLen ||
-		len(secret) == 0 || len(secret) > MaxPasswordLen {
+	if s == nil || s.clientDummy == nil || len(clientID) > oauth.MaxNameLen ||
+		len(secret) == 0 || len(secret) > oauth.MaxPasswordLen {
 		return Client{}, false
 	}
 	e, found := s.clients[clientID]

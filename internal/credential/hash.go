@@ -13,14 +13,8 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
-)
 
-const (
-	// MaxPasswordLen is the longest password or client secret, in bytes,
-	// that authentication accepts and Hash hashes.
-	MaxPasswordLen = 1024
-	// MaxNameLen is the longest username or client id, in bytes.
-	MaxNameLen = 256
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // ErrInvalidHash is the error (tested with errors.Is) for a stored hash that
@@ -384,13 +378,13 @@ func (h *parsedHash) verify(password []byte) (bool, error) {
 // Hash returns the argon2id hash of password in PHC form with the OWASP
 // settings (m=19456 KiB, t=2, p=1), a random 16-byte salt and a 32-byte key:
 // the format the credentials file takes. An empty password or one over
-// MaxPasswordLen bytes is an error.
+// oauth.MaxPasswordLen bytes is an error.
 func Hash(password []byte) (string, error) {
 	if len(password) == 0 {
 		return "", errors.New("credential: hash password: password is empty")
 	}
-	if len(password) > MaxPasswordLen {
-		return "", fmt.Errorf("credential: hash password: password is longer than %d bytes", MaxPasswordLen)
+	if len(password) > oauth.MaxPasswordLen {
+		return "", fmt.Errorf("credential: hash password: password is longer than %d bytes", oauth.MaxPasswordLen)
 	}
 	return newHash(hashParams{
 		kind: kindArgon2id, memory: argonMemory, time: argonTime, threads: argonThreads,

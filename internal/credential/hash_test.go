@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 func TestHash_RoundTrip(t *testing.T) {
@@ -62,7 +64,7 @@ func TestHash_RejectsBadPasswords(t *testing.T) {
 		password []byte
 	}{
 		{"empty", nil},
-		{"over MaxPasswordLen", []byte(strings.Repeat("p", MaxPasswordLen+1))},
+		{"over MaxPasswordLen", []byte(strings.Repeat("p", oauth.MaxPasswordLen+1))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

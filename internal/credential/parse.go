@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // Parse builds a Set from a credentials file: YAML, or JSON, which is valid
@@ -437,8 +439,8 @@ func checkName(field, name string, firstLine map[string]int, line int) []string 
 	switch {
 	case name == "":
 		return []string{field + " is missing or empty"}
-	case len(name) > MaxNameLen:
-		return []string{fmt.Sprintf("%s is longer than %d bytes", field, MaxNameLen)}
+	case len(name) > oauth.MaxNameLen:
+		return []string{fmt.Sprintf("%s is longer than %d bytes", field, oauth.MaxNameLen)}
 	}
 	if first, dup := firstLine[name]; dup {
 		return []string{fmt.Sprintf("duplicate %s (first at line %d)", field, first)}
@@ -464,9 +466,9 @@ func checkGrantTypes(grants []string) []string {
 	seen := map[string]bool{}
 	for _, g := range grants {
 		switch {
-		case g != GrantPassword && g != GrantClientCredentials && g != GrantRefreshToken:
+		case g != oauth.GrantPassword && g != oauth.GrantClientCredentials && g != oauth.GrantRefreshToken:
 			issues = append(issues, fmt.Sprintf("grant_types: unknown grant type %s (want %s, %s or %s)",
-				quoteShort(g), GrantPassword, GrantClientCredentials, GrantRefreshToken))
+				quoteShort(g), oauth.GrantPassword, oauth.GrantClientCredentials, oauth.GrantRefreshToken))
 		case seen[g]:
 			issues = append(issues, fmt.Sprintf("grant_types: %s given twice", quoteShort(g)))
 		}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // metadata is the authorization server metadata document (RFC 8414 §2).
@@ -37,7 +37,7 @@ func metadataDocument(issuer string, scopes []string) []byte {
 		RevocationEndpoint:                     base + "/revoke",
 		IntrospectionEndpoint:                  base + "/introspect",
 		JWKSURI:                                base + "/.well-known/jwks.json",
-		GrantTypesSupported:                    []string{auth.GrantPassword, auth.GrantClientCredentials, auth.GrantRefreshToken},
+		GrantTypesSupported:                    []string{oauth.GrantPassword, oauth.GrantClientCredentials, oauth.GrantRefreshToken},
 		TokenEndpointAuthMethodsSupported:      authMethods,
 		RevocationEndpointAuthMethodsSupported: authMethods,
 		IntrospectionEndpointAuthMethodsSupported: authMethods,

@@ -15,7 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/authsvc/authsvc/internal/auth"
-	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // MaxBodyBytes is the largest request body accepted (docs/api.md); a larger
@@ -30,10 +30,10 @@ const maxValueBytes = 8 << 10
 // credentials file itself allows: a longer name or secret cannot match, and is
 // refused here before any store lookup or hash check.
 var maxBytes = map[string]int{
-	"username":      credential.MaxNameLen,
-	"client_id":     credential.MaxNameLen,
-	"password":      credential.MaxPasswordLen,
-	"client_secret": credential.MaxPasswordLen,
+	"username":      oauth.MaxNameLen,
+	"client_id":     oauth.MaxNameLen,
+	"password":      oauth.MaxPasswordLen,
+	"client_secret": oauth.MaxPasswordLen,
 }
 
 // limitOf returns the largest length in bytes the parameter name may have.

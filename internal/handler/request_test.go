@@ -11,7 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/authsvc/authsvc/internal/auth"
-	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 func newContext(method, target, ctype, body string, hdr ...string) echo.Context {
@@ -64,11 +64,11 @@ func TestParseBody(t *testing.T) {
 		{"value too long", "/token", form, "a=" + strings.Repeat("x", maxValueBytes+1), nil, "invalid_request"},
 		{"token at the limit", "/token", form, "refresh_token=" + strings.Repeat("x", maxValueBytes), map[string]string{"refresh_token": strings.Repeat("x", maxValueBytes)}, ""},
 		{"10 KB username", "/token", form, "username=" + strings.Repeat("u", 10<<10), nil, "invalid_request"},
-		{"username over MaxNameLen", "/token", js, `{"username":"` + strings.Repeat("u", credential.MaxNameLen+1) + `"}`, nil, "invalid_request"},
-		{"username at MaxNameLen", "/token", form, "username=" + strings.Repeat("u", credential.MaxNameLen), map[string]string{"username": strings.Repeat("u", credential.MaxNameLen)}, ""},
-		{"client_id over MaxNameLen", "/token", form, "client_id=" + strings.Repeat("c", credential.MaxNameLen+1), nil, "invalid_request"},
-		{"password over MaxPasswordLen", "/token", form, "password=" + strings.Repeat("p", credential.MaxPasswordLen+1), nil, "invalid_request"},
-		{"client_secret over MaxPasswordLen", "/token", js, `{"client_secret":"` + strings.Repeat("s", credential.MaxPasswordLen+1) + `"}`, nil, "invalid_request"},
+		{"username over MaxNameLen", "/token", js, `{"username":"` + strings.Repeat("u", oauth.MaxNameLen+1) + `"}`, nil, "invalid_request"},
+		{"username at MaxNameLen", "/token", form, "username=" + strings.Repeat("u", oauth.MaxNameLen), map[string]string{"username": strings.Repeat("u", oauth.MaxNameLen)}, ""},
+		{"client_id over MaxNameLen", "/token", form, "client_id=" + strings.Repeat("c", oauth.MaxNameLen+1), nil, "invalid_request"},
+		{"password over MaxPasswordLen", "/token", form, "password=" + strings.Repeat("p", oauth.MaxPasswordLen+1), nil, "invalid_request"},
+		{"client_secret over MaxPasswordLen", "/token", js, `{"client_secret":"` + strings.Repeat("s", oauth.MaxPasswordLen+1) + `"}`, nil, "invalid_request"},
 		{"invalid UTF-8 raw", "/token", js, "{\"a\":\"\xff\"}", nil, "invalid_request"},
 		{"invalid UTF-8 escaped", "/token", form, "a=%ff", nil, "invalid_request"},
 	}
@@ -120,8 +120,8 @@ func TestClientAuth(t *testing.T) {
 		{"no colon", basic("abc"), params{}, false, "", "", "invalid_client"},
 		{"bad escape", basic("a%zz:b"), params{}, false, "", "", "invalid_client"},
 		{"short header", "Bas", params{}, false, "", "", "invalid_client"},
-		{"long basic id", basic(strings.Repeat("c", credential.MaxNameLen+1) + ":b"), params{}, false, "", "", "invalid_client"},
-		{"long basic secret", basic("a:" + strings.Repeat("s", credential.MaxPasswordLen+1)), params{}, false, "", "", "invalid_client"},
+		{"long basic id", basic(strings.Repeat("c", oauth.MaxNameLen+1) + ":b"), params{}, false, "", "", "invalid_client"},
+		{"long basic secret", basic("a:" + strings.Repeat("s", oauth.MaxPasswordLen+1)), params{}, false, "", "", "invalid_client"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

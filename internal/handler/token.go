@@ -7,6 +7,7 @@ import (
 
 	"github.com/authsvc/authsvc/internal/auth"
 	"github.com/authsvc/authsvc/internal/jsonenc"
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // appendTokenResponse appends the RFC 6749 §5.1 success body:
@@ -48,7 +49,7 @@ func tokenHandler(svc *auth.Service) echo.HandlerFunc {
 		switch gt := p.get("grant_type"); gt {
 		case "":
 			return auth.ErrorF(auth.InvalidRequest, "missing parameter grant_type")
-		case auth.GrantPassword:
+		case oauth.GrantPassword:
 			var username string
 			if username, err = required(p, "username"); err != nil {
 				return err
@@ -62,11 +63,11 @@ func tokenHandler(svc *auth.Service) echo.HandlerFunc {
 			if err != nil {
 				return err
 			}
-		case auth.GrantClientCredentials:
+		case oauth.GrantClientCredentials:
 			if set, err = svc.ClientCredentials(ctx, ca, p.get("scope"), m); err != nil {
 				return err
 			}
-		case auth.GrantRefreshToken:
+		case oauth.GrantRefreshToken:
 			return refresh(c, svc, p, ca)
 		default:
 			return auth.ErrorF(auth.UnsupportedGrantType, "grant_type is not supported")
