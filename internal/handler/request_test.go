@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -25,15 +26,17 @@ func newContext(method, target, ctype, body string, hdr ...string) echo.Context 
 	return echo.New().NewContext(req, httptest.NewRecorder())
 }
 
+// codeOf names how err is answered: "415", the status text of a 413, or
+// the error code.
 func codeOf(err error) string {
-	var he *echo.HTTPError
-	if errors.As(err, &he) {
-		return http.StatusText(he.Code)
-	}
-	if errors.As(err, new(unsupportedMedia)) {
+	status, body, _ := describe(err)
+	switch status {
+	case http.StatusUnsupportedMediaType:
 		return "415"
+	case http.StatusRequestEntityTooLarge:
+		return http.StatusText(status)
 	}
-	return string(auth.CodeOf(err))
+	return string(body.Error)
 }
 
 func TestParseBody(t *testing.T) {
@@ -153,9 +156,9 @@ func TestClientAuth(t *testing.T) {
 }
 
 func TestDescribe_MapsEveryCode(t *testing.T) {
-	for code, status := range statusOf {
+	for code, row := range errorTable {
 		got, body, _ := describe(&auth.Error{Code: code, Description: "d"})
-		if got != status || body.Error != code {
+		if got != row.status || body.Error != row.code {
 			t.Errorf("%s: got %d %s", code, got, body.Error)
 		}
 	}
@@ -169,5 +172,22 @@ func TestDescribe_MapsEveryCode(t *testing.T) {
 	}
 	if _, _, retry := describe(&auth.Error{Code: auth.TooManyRequests, RetryAfter: 1500e6}); retry != 2 {
 		t.Errorf("Retry-After rounds up: got %d", retry)
+	}
+}
+
+// TestReadyz_AnswersFromTheErrorTable checks that /readyz's 503 is written
+// by the one error table like every other error: JSON, Retry-After,
+// no-store.
+func TestReadyz_AnswersFromTheErrorTable(t *testing.T) {
+	e := New(Deps{Ready: func(context.Context) error { return errors.New("dial tcp: refused") }})
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get(echo.HeaderRetryAfter) != "1" ||
+		rec.Header().Get(echo.HeaderCacheControl) != "no-store" ||
+		!strings.Contains(rec.Body.String(), `"error":"temporarily_unavailable"`) {
+		t.Fatalf("/readyz: %d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+	if strings.Contains(rec.Body.String(), "refused") {
+		t.Fatalf("/readyz leaks the store error: %s", rec.Body)
 	}
 }
