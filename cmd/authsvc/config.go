@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -26,6 +27,9 @@ func (s Secret) String() string { return redact(s) }
 
 // GoString returns a redaction.
 func (s Secret) GoString() string { return redact(s) }
+
+// LogValue returns a redaction, so a slog attribute cannot leak it.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(redact(s)) }
 
 // MarshalText returns a redaction, so JSON encoders cannot leak it either.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(redact(s)), nil }

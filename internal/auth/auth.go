@@ -361,12 +361,8 @@ func checkBinding(tokenClient string, client *credential.Client) error {
 	return nil
 }
 
-// AuthenticateClient checks a client's credentials, counting failures
+// authenticateClient checks a client's credentials, counting failures
 // against the brute-force limit.
-func (s *Service) AuthenticateClient(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
-	return s.authenticateClient(ctx, ca, m)
-}
-
 func (s *Service) authenticateClient(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
 	var c credential.Client
 	ok, err := s.checked(ctx, kindClient, ca.ID, m, func() (ok bool) {
