@@ -30,7 +30,7 @@ func checkConfig(stdout, stderr io.Writer) error {
 		return problems(errs...)
 	}
 	log := newLogger(stderr, cfg)
-	if _, _, errs := buildKeysAndCredentials(cfg, log); len(errs) > 0 {
+	if _, _, errs := buildKeysAndCredentials(cfg, log, nil); len(errs) > 0 {
 		return problems(errs...)
 	}
 	if cfg.Store == "redis" && len(cfg.RedisClusterAddrs) == 0 && len(cfg.RedisSentinelAddrs) == 0 {

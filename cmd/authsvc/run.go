@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -106,7 +107,10 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	}
 	log := newLogger(logOut, cfg)
 
-	iss, creds, errs := buildKeysAndCredentials(cfg, log)
+	// The slow-hash gate: one per process, shared by every credentials
+	// set (start-up and reloads); the token rules tell it of other work.
+	gate := credential.NewGate(runtime.GOMAXPROCS(0), time.Now)
+	iss, creds, errs := buildKeysAndCredentials(cfg, log, gate)
 	if len(errs) > 0 {
 		for _, e := range errs {
 			fmt.Fprintln(stderr, "authsvc:", e)
@@ -145,11 +149,12 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		ClockSkew:           cfg.ClockSkew.V,
 		LoginFailuresMax:    cfg.LoginFailuresMax.V,
 		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
-	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent})
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent,
+		OnActivity: gate.NoteActivity})
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
 	// SIGHUP, on POST /admin/reload and when a file changes.
-	reloader := reload.New(log, m.ConfigReloaded, credentialsSource(cfg, svc, log))
+	reloader := reload.New(log, m.ConfigReloaded, credentialsSource(cfg, svc, log, gate))
 	stopWatch := watchConfig(ctx, reloader, log)
 	defer stopWatch()
 
@@ -304,8 +309,9 @@ func newLogger(w io.Writer, cfg *Config) *slog.Logger {
 }
 
 // buildKeysAndCredentials parses the keys and the credentials file once, at
-// start-up, returning one error per problem.
-func buildKeysAndCredentials(cfg *Config, log *slog.Logger) (*issuer.Issuer, *credential.Set, []error) {
+// start-up, returning one error per problem. The credentials' slow hashes
+// wait for gate (nil: ungated, for check-config).
+func buildKeysAndCredentials(cfg *Config, log *slog.Logger, gate *credential.Gate) (*issuer.Issuer, *credential.Set, []error) {
 	var errs []error
 	icfg := issuer.Config{
 		Algorithm:     cfg.JWTAlgorithm,
@@ -339,7 +345,7 @@ func buildKeysAndCredentials(cfg *Config, log *slog.Logger) (*issuer.Issuer, *cr
 			errs = append(errs, fmt.Errorf("keys: %w", err))
 		}
 	}
-	creds, warnings, err := credential.Load(cfg.CredentialsFile)
+	creds, warnings, err := credential.Load(cfg.CredentialsFile, credential.WithGate(gate))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("CREDENTIALS_FILE: %w", err))
 	} else {

@@ -45,6 +45,8 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	events func(audit.Event)
+	// activity tells the slow-hash gate of work other than a password check.
+	activity func()
 	// attempts bounds the concurrent password checks per failure key.
 	attempts attempts
 }
@@ -60,18 +62,26 @@ type Deps struct {
 	Log *slog.Logger
 	// OnEvent, when set, is called with every audit event (metrics count them).
 	OnEvent func(audit.Event)
+	// OnActivity, when set, is called at the start of every refresh,
+	// revocation and introspection: work other than a password check. The
+	// service wires it to the slow-hash gate (credential.Gate.NoteActivity),
+	// which then keeps half the CPUs free of password hashing.
+	OnActivity func()
 }
 
 // New returns a Service.
 func New(cfg Config, d Deps) *Service {
 	s := &Service{cfg: cfg, iss: d.Issuer, store: d.Store,
-		now: d.Now, log: d.Log, events: d.OnEvent}
+		now: d.Now, log: d.Log, events: d.OnEvent, activity: d.OnActivity}
 	s.creds.Store(d.Credentials)
 	if s.now == nil {
 		s.now = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.activity == nil {
+		s.activity = func() {}
 	}
 	return s
 }
@@ -224,7 +234,7 @@ type RefreshRequest struct {
 // immediately previous token inside the ReuseGrace window, which gets the
 // very same successor again.
 func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*TokenSet, error) {
-	credential.NoteActivity()
+	s.activity()
 	var client *credential.Client
 	if req.Client != nil {
 		c, err := s.authenticateClient(ctx, *req.Client, m)
@@ -303,7 +313,7 @@ type RevokeRequest struct {
 // until it expires. A token that does not verify is ignored (RFC 7009 §2.2):
 // the call succeeds and changes nothing.
 func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
-	credential.NoteActivity()
+	s.activity()
 	var client *credential.Client
 	if req.Client != nil {
 		c, err := s.authenticateClient(ctx, *req.Client, m)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/oauth"
 	"github.com/authsvc/authsvc/internal/store"
 )
@@ -46,7 +45,7 @@ type Introspection struct {
 // A store that cannot be read gives TemporarilyUnavailable, never an answer
 // the store did not back.
 func (s *Service) Introspect(ctx context.Context, req IntrospectRequest, m Meta) (Introspection, error) {
-	credential.NoteActivity()
+	s.activity()
 	if req.Client == nil {
 		return Introspection{}, newError(InvalidClient, "client authentication is required")
 	}

@@ -102,19 +102,43 @@ type Set struct {
 	userDummy, clientDummy               *parsedHash
 	userDummyEncoded, clientDummyEncoded string
 
+	// gate admits the slow hash verifications; nil admits them at once.
+	gate *Gate
+
 	// onVerify, when set (by tests only, before any concurrent use), is
 	// called with every hash an authentication verifies.
 	onVerify func(*parsedHash)
 }
 
+// Option configures Parse, Load and Verify.
+type Option func(*options)
+
+type options struct {
+	gate *Gate
+}
+
+func newOptions(opts []Option) options {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// WithGate makes bcrypt and argon2id verifications wait for g (the service
+// passes the one gate it builds at start-up). Without it they are not gated.
+func WithGate(g *Gate) Option {
+	return func(o *options) { o.gate = g }
+}
+
 // Load reads and parses the credentials file at path; see Parse. Its errors
 // name the path, never the file's contents.
-func Load(path string) (*Set, []string, error) {
+func Load(path string, opts ...Option) (*Set, []string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read credentials file: %w", err)
 	}
-	s, warnings, err := Parse(data)
+	s, warnings, err := Parse(data, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("credentials file %s: %w", path, err)
 	}
@@ -171,7 +195,7 @@ func (s *Set) verify(h *parsedHash, password []byte) bool {
 	if s.onVerify != nil {
 		s.onVerify(h)
 	}
-	ok, err := h.verify(password)
+	ok, err := h.verify(password, s.gate)
 	return err == nil && ok
 }
 

@@ -342,9 +342,9 @@ func isBcryptBase64(c byte) bool { return isAlnum(c) || c == '.' || c == '/' }
 
 // verify reports whether password matches h, in time that depends on the
 // hash settings and not on the password. bcrypt and argon2id run under
-// the slow-hash gate (gate.go). A password over 72 bytes never matches a bcrypt hash, but
+// gate (gate.go; nil: ungated). A password over 72 bytes never matches a bcrypt hash, but
 // still costs a full bcrypt computation, so the refusal is not faster.
-func (h *parsedHash) verify(password []byte) (bool, error) {
+func (h *parsedHash) verify(password []byte, gate *Gate) (bool, error) {
 	switch h.kind {
 	case kindSHA256:
 		mac := hmac.New(sha256.New, h.salt)
@@ -353,12 +353,12 @@ func (h *parsedHash) verify(password []byte) (bool, error) {
 		return match && len(password) >= minFastSecretBytes, nil
 
 	case kindArgon2id:
-		defer slowHashes.acquire()()
+		defer gate.acquire()()
 		got := argon2.IDKey(password, h.salt, h.time, h.memory, h.threads, uint32(h.keyLen))
 		return subtle.ConstantTimeCompare(got, h.key) == 1, nil
 
 	case kindBcrypt:
-		defer slowHashes.acquire()()
+		defer gate.acquire()()
 		tooLong := len(password) > bcryptMaxPassword
 		if tooLong {
 			password = password[:bcryptMaxPassword]
@@ -398,13 +398,14 @@ func Hash(password []byte) (string, error) {
 // is constant-time. A password over 72 bytes never matches a bcrypt hash,
 // and a secret under 32 bytes never matches a sha256 hash. The error, which
 // wraps ErrInvalidHash, is only for a hash that cannot be parsed or is out
-// of limits; a wrong password is (false, nil).
-func Verify(encoded string, password []byte) (bool, error) {
+// of limits; a wrong password is (false, nil). With WithGate, bcrypt and
+// argon2id wait for the gate.
+func Verify(encoded string, password []byte, opts ...Option) (bool, error) {
 	h, err := parseHash(encoded)
 	if err != nil {
 		return false, err
 	}
-	return h.verify(password)
+	return h.verify(password, newOptions(opts).gate)
 }
 
 // GenerateClientSecret returns a new client secret of 256 random bits,

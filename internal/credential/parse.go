@@ -28,13 +28,13 @@ import (
 //
 // Parse computes the dummy hashes that authentication verifies for unknown
 // names, so it takes as long as one or two real hash computations.
-func Parse(data []byte) (*Set, []string, error) {
+func Parse(data []byte, opts ...Option) (*Set, []string, error) {
 	var p parser
 	users, clients := p.file(data)
 	if len(p.errs) == 0 && len(users) == 0 && len(clients) == 0 {
 		p.errs = append(p.errs, errors.New("no users and no clients defined"))
 	}
-	s := &Set{users: map[string]userEntry{}, clients: map[string]clientEntry{}}
+	s := &Set{users: map[string]userEntry{}, clients: map[string]clientEntry{}, gate: newOptions(opts).gate}
 	scopes := map[string]bool{}
 	userHashes := p.users(s, users, scopes)
 	clientHashes := p.clients(s, clients, scopes)
