@@ -18,8 +18,13 @@ import (
 type Deps struct {
 	// Auth applies the token rules.
 	Auth *auth.Service
-	// JWKS is the precomputed JSON Web Key Set document.
+	// JWKS is the precomputed JSON Web Key Set document, served with
+	// max-age=300 when PublishedJWKS is nil.
 	JWKS []byte
+	// PublishedJWKS, when set, gives the JSON Web Key Set document to serve
+	// now and how long caches may keep it (the key set can change while
+	// serving: scheduled keys and reloads).
+	PublishedJWKS func() (doc []byte, maxAge time.Duration)
 	// Log receives the request log and server errors; nil discards them.
 	Log *slog.Logger
 	// IPExtractor resolves the client address; nil means the peer address.
@@ -96,7 +101,7 @@ func routes(e *echo.Echo, d Deps) {
 	e.POST("/refresh", refreshHandler(d.Auth), post...)
 	e.POST("/revoke", revokeHandler(d.Auth), post...)
 	e.POST("/introspect", introspectHandler(d.Auth), post...)
-	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS))
+	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS, d.PublishedJWKS))
 	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes)))
 	operationRoutes(e, d)
 }
