@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/authsvc/authsvc/internal/audit"
+	"github.com/authsvc/authsvc/dpop"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/issuer"
 	"github.com/authsvc/authsvc/internal/oauth"
@@ -49,6 +50,10 @@ type Service struct {
 	activity func()
 	// attempts bounds the concurrent password checks per failure key.
 	attempts attempts
+	// feed answers reads of the revocation feed; nil: the store directly.
+	feed FeedReader
+	// dpop checks DPoP proofs (RFC 9449); its Checker is always set.
+	dpop DPoPConfig
 }
 
 // Deps are the parts a Service is built from.
@@ -62,6 +67,11 @@ type Deps struct {
 	Log *slog.Logger
 	// OnEvent, when set, is called with every audit event (metrics count them).
 	OnEvent func(audit.Event)
+	// Feed, when set, answers reads of the revocation feed and lets them
+	// wait for news; nil reads the store and never waits.
+	Feed FeedReader
+	// DPoP configures DPoP proofs at the token endpoints.
+	DPoP DPoPConfig
 	// OnActivity, when set, is called at the start of every refresh,
 	// revocation and introspection: work other than a password check. The
 	// service wires it to the slow-hash gate (credential.Gate.NoteActivity),
@@ -72,7 +82,7 @@ type Deps struct {
 // New returns a Service.
 func New(cfg Config, d Deps) *Service {
 	s := &Service{cfg: cfg, iss: d.Issuer, store: d.Store,
-		now: d.Now, log: d.Log, events: d.OnEvent, activity: d.OnActivity}
+		now: d.Now, log: d.Log, events: d.OnEvent, feed: d.Feed, activity: d.OnActivity}
 	s.creds.Store(d.Credentials)
 	if s.now == nil {
 		s.now = time.Now
@@ -82,6 +92,14 @@ func New(cfg Config, d Deps) *Service {
 	}
 	if s.activity == nil {
 		s.activity = func() {}
+	}
+	s.dpop = d.DPoP
+	if s.dpop.Checker == nil {
+		c, err := dpop.NewChecker(dpop.Options{Leeway: cfg.ClockSkew, Now: s.now})
+		if err != nil {
+			panic("auth: default DPoP checker: " + err.Error()) // the defaults are valid
+		}
+		s.dpop.Checker = c
 	}
 	return s
 }
@@ -107,6 +125,8 @@ type Meta struct {
 	Addr string
 	// RequestID correlates audit events with the request log line.
 	RequestID string
+	// DPoP is the request's DPoP input, for the token endpoints.
+	DPoP DPoPInput
 }
 
 // TokenSet is what a successful grant returns (RFC 6749 §5.1).
@@ -116,6 +136,9 @@ type TokenSet struct {
 	RefreshToken     string // empty for client_credentials
 	RefreshExpiresIn time.Duration
 	Scope            string
+	// DPoP is true when the access token is bound to a DPoP key
+	// (token_type DPoP, RFC 9449 §5).
+	DPoP bool
 }
 
 // PasswordRequest is a resource owner password credentials grant (RFC 6749 §4.3).
@@ -128,6 +151,10 @@ type PasswordRequest struct {
 
 // Password authenticates a user and starts a new session.
 func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*TokenSet, error) {
+	jkt, err := s.checkProof(ctx, m.DPoP)
+	if err != nil {
+		return nil, err
+	}
 	var client *credential.Client
 	allowed := []string(nil)
 	if req.Client != nil {
@@ -137,6 +164,9 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		}
 		if !c.Allows(oauth.GrantPassword) {
 			return nil, newError(UnauthorizedClient, "the client may not use the password grant")
+		}
+		if err := requireProof(c.DPoPBound, jkt); err != nil {
+			return nil, err
 		}
 		client = &c
 	}
@@ -168,11 +198,12 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		Scope:        scope,
 		AuthTime:     now,
 		MaxExpiresAt: now.Add(s.cfg.SessionMaxTTL),
+		JKT:          jkt,
 	}
 	if sess.ID, err = s.iss.NewID(); err != nil {
 		return nil, internal(err)
 	}
-	first, err := s.nextToken(sess, scope, now)
+	first, err := s.nextToken(sess, scope, jkt, now)
 	if err != nil {
 		return nil, err
 	}
@@ -194,12 +225,19 @@ func (s *Service) ClientCredentials(ctx context.Context, ca *ClientAuth, scopePa
 	if ca == nil {
 		return nil, newError(InvalidClient, "client authentication is required")
 	}
+	jkt, err := s.checkProof(ctx, m.DPoP)
+	if err != nil {
+		return nil, err
+	}
 	c, err := s.authenticateClient(ctx, *ca, m)
 	if err != nil {
 		return nil, err
 	}
 	if !c.Allows(oauth.GrantClientCredentials) {
 		return nil, newError(UnauthorizedClient, "the client may not use the client_credentials grant")
+	}
+	if err := requireProof(c.DPoPBound, jkt); err != nil {
+		return nil, err
 	}
 	scope, err := grantScope(scopeParam, c.Scopes)
 	if err != nil {
@@ -212,13 +250,13 @@ func (s *Service) ClientCredentials(ctx context.Context, ca *ClientAuth, scopePa
 	}
 	at, err := s.iss.SignAccess(issuer.AccessClaims{
 		ID: jti, Subject: c.ClientID, ClientID: c.ClientID, Scope: scope,
-		IssuedAt: now, ExpiresAt: now.Add(s.cfg.AccessTTL),
+		IssuedAt: now, ExpiresAt: now.Add(s.cfg.AccessTTL), JKT: jkt,
 	})
 	if err != nil {
 		return nil, internal(err)
 	}
 	s.emit(audit.Event{Name: audit.EventLogin, Grant: oauth.GrantClientCredentials, Subject: c.ClientID, Client: c.ClientID, Addr: m.Addr, RequestID: m.RequestID})
-	return &TokenSet{AccessToken: at, ExpiresIn: s.cfg.AccessTTL, Scope: scope}, nil
+	return &TokenSet{AccessToken: at, ExpiresIn: s.cfg.AccessTTL, Scope: scope, DPoP: jkt != ""}, nil
 }
 
 // RefreshRequest is a refresh token grant (RFC 6749 §6).
@@ -235,6 +273,10 @@ type RefreshRequest struct {
 // very same successor again.
 func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*TokenSet, error) {
 	s.activity()
+	jkt, err := s.checkProof(ctx, m.DPoP)
+	if err != nil {
+		return nil, err
+	}
 	var client *credential.Client
 	if req.Client != nil {
 		c, err := s.authenticateClient(ctx, *req.Client, m)
@@ -271,19 +313,30 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 	if !now.Before(sess.MaxExpiresAt) {
 		return nil, newError(InvalidGrant, "the session has reached its maximum lifetime")
 	}
-	next, err := s.nextToken(sess, accessScope, now)
+	next, err := s.nextToken(sess, accessScope, jkt, now)
 	if err != nil {
 		return nil, err
 	}
 	res, err := s.store.Rotate(ctx, store.RotateRequest{
 		SessionID: rc.SessionID, Presented: rc.ID, Next: next, Now: now, Grace: s.cfg.ReuseGrace,
+		JKT: jkt, ProofRequired: client != nil && client.DPoPBound,
 	})
 	switch {
 	case errors.Is(err, store.ErrReused):
 		s.emit(audit.Event{Name: audit.EventReuseDetected, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID})
+		if ferr := s.RecordRevocation(ctx, SessionEnded(rc.SessionID, now)); ferr != nil {
+			// The family is gone; the feed could not be told. Say so
+			// (503), so the failure is seen; a retry finds the family
+			// gone.
+			return nil, ferr
+		}
 		return nil, &Error{Code: InvalidGrant, Description: "refresh token was already used; the session is revoked", Err: err}
 	case errors.Is(err, store.ErrNotFound):
 		return nil, &Error{Code: InvalidGrant, Description: errBadRefresh, Err: err}
+	case errors.Is(err, store.ErrKeyMismatch):
+		return nil, &Error{Code: InvalidGrant, Description: errDPoPWrongKey, Err: err}
+	case errors.Is(err, store.ErrProofRequired):
+		return nil, &Error{Code: InvalidDPoPProof, Description: errDPoPRequired, Err: err}
 	case err != nil:
 		return nil, storeError(err)
 	}
@@ -333,6 +386,9 @@ func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
 		if err := s.store.RevokeSession(ctx, rc.SessionID); err != nil {
 			return true, storeError(err)
 		}
+		if err := s.RecordRevocation(ctx, SessionEnded(rc.SessionID, s.now())); err != nil {
+			return true, err
+		}
 		s.emit(audit.Event{Name: audit.EventRevoke, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID, TokenType: "refresh_token"})
 		return true, nil
 	}
@@ -346,6 +402,9 @@ func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
 		}
 		if err := s.store.DenyAccessToken(ctx, ac.ID, ac.ExpiresAt.Add(s.cfg.ClockSkew)); err != nil {
 			return true, storeError(err)
+		}
+		if err := s.RecordRevocation(ctx, AccessTokenRevoked(ac.ID, ac.ExpiresAt)); err != nil {
+			return true, err
 		}
 		s.emit(audit.Event{Name: audit.EventRevoke, Subject: ac.Subject, Client: ac.ClientID, Addr: m.Addr, RequestID: m.RequestID, TokenType: "access_token"})
 		return true, nil
@@ -395,7 +454,7 @@ func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 // nextToken prepares the claims of a new refresh token and its access token.
 // The refresh token lives REFRESH_TOKEN_TTL, but never past the session's
 // absolute limit.
-func (s *Service) nextToken(sess store.Session, accessScope string, now time.Time) (store.Token, error) {
+func (s *Service) nextToken(sess store.Session, accessScope, accessJKT string, now time.Time) (store.Token, error) {
 	rid, err := s.iss.NewID()
 	if err != nil {
 		return store.Token{}, internal(err)
@@ -414,6 +473,7 @@ func (s *Service) nextToken(sess store.Session, accessScope string, now time.Tim
 	return store.Token{
 		ID: rid, IssuedAt: now, ExpiresAt: exp.Truncate(time.Second),
 		AccessID: aid, AccessIssuedAt: now, AccessExpiresAt: now.Add(s.cfg.AccessTTL), AccessScope: accessScope,
+		AccessJKT: accessJKT,
 	}, nil
 }
 
@@ -423,7 +483,7 @@ func (s *Service) mint(sess store.Session, t store.Token, now time.Time) (*Token
 	now = now.Truncate(time.Second)
 	at, err := s.iss.SignAccess(issuer.AccessClaims{
 		ID: t.AccessID, Subject: sess.Subject, ClientID: sess.ClientID, Scope: t.AccessScope,
-		IssuedAt: t.AccessIssuedAt, ExpiresAt: t.AccessExpiresAt,
+		IssuedAt: t.AccessIssuedAt, ExpiresAt: t.AccessExpiresAt, JKT: t.AccessJKT,
 	})
 	if err != nil {
 		return nil, internal(err)
@@ -441,6 +501,7 @@ func (s *Service) mint(sess store.Session, t store.Token, now time.Time) (*Token
 		RefreshToken:     rt,
 		RefreshExpiresIn: positive(t.ExpiresAt.Sub(now)),
 		Scope:            t.AccessScope,
+		DPoP:             t.AccessJKT != "",
 	}, nil
 }
 

@@ -133,6 +133,7 @@ type rawClient struct {
 	scopes      []string
 	introspect  bool
 	admin       bool
+	dpopBound   bool
 	issues      []string
 }
 
@@ -223,6 +224,8 @@ func readClient(index int, n *yaml.Node) rawClient {
 			c.introspect = boolean(v, key, &c.issues)
 		case "admin":
 			c.admin = boolean(v, key, &c.issues)
+		case "dpop_bound_access_tokens":
+			c.dpopBound = boolean(v, key, &c.issues)
 		default:
 			return false
 		}
@@ -426,6 +429,7 @@ func (p *parser) clients(s *Set, raw []rawClient, scopes map[string]bool) []*par
 			client: Client{
 				ClientID: r.clientID, SecretHash: r.hash, GrantTypes: r.grantTypes,
 				Scopes: r.scopes, Introspect: r.introspect, Admin: r.admin,
+				DPoPBound: r.dpopBound,
 			},
 			hash: h,
 		}

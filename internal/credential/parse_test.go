@@ -38,6 +38,7 @@ clients:
     grant_types: [client_credentials, password, refresh_token]
     scopes: [read, billing:admin]
     introspect: true
+    dpop_bound_access_tokens: true
 `, yamlQuote(aliceHash), bobHash, billingHash)},
 		{"json", fmt.Sprintf(`{
   "users": [
@@ -47,7 +48,7 @@ clients:
   "clients": [
     {"client_id": "billing", "client_secret_hash": %s,
      "grant_types": ["client_credentials", "password", "refresh_token"],
-     "scopes": ["read", "billing:admin"], "introspect": true}
+     "scopes": ["read", "billing:admin"], "introspect": true, "dpop_bound_access_tokens": true}
   ]
 }`, yamlQuote(aliceHash), yamlQuote(bobHash), yamlQuote(billingHash))},
 	}
@@ -70,7 +71,7 @@ clients:
 			want := Client{
 				ClientID: "billing", SecretHash: billingHash,
 				GrantTypes: []string{"client_credentials", "password", "refresh_token"},
-				Scopes:     []string{"read", "billing:admin"}, Introspect: true,
+				Scopes:     []string{"read", "billing:admin"}, Introspect: true, DPoPBound: true,
 			}
 			if !ok || c.String() != want.String() || c.SecretHash != want.SecretHash {
 				t.Errorf("Client(billing) = %v, %v; want %v", c, ok, want)
