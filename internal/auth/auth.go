@@ -12,8 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/authsvc/authsvc/internal/audit"
 	"github.com/authsvc/authsvc/dpop"
+	"github.com/authsvc/authsvc/internal/audit"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/issuer"
 	"github.com/authsvc/authsvc/internal/oauth"
