@@ -26,7 +26,7 @@ const configPollInterval = time.Second
 // secret or a hash). Checks that belong to the configuration as a whole
 // (such as refusing the demo hashes outside STORE=memory) add themselves
 // here so a reload cannot bring in what start-up refuses.
-var credentialChecks []func(cfg *Config, set *credential.Set) []string
+var credentialChecks = []func(cfg *Config, set *credential.Set) []string{checkClientLifetimes}
 
 // credentialsSource is CREDENTIALS_FILE as a reloadable source: a new Set
 // parsed and checked whole (its slow hashes under gate), then swapped into

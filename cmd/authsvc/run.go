@@ -22,6 +22,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/authenticator"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/feed"
 	"github.com/authsvc/authsvc/internal/handler"
@@ -161,6 +162,19 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	feedCtx, stopFeed := context.WithCancel(context.Background())
 	defer stopFeed()
 	go revFeed.Run(feedCtx)
+	authn, err := newAuthenticator(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "authsvc:", err)
+		return errConfig
+	}
+	var userAuth auth.UserAuthenticator
+	if authn != nil {
+		defer authn.Close()
+		userAuth = authn
+		if u, _ := url.Parse(cfg.UserAuthenticatorURL); u != nil && u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+			log.Warn("USER_AUTHENTICATOR_URL is plain http to another host: passwords cross the network unencrypted; use https")
+		}
+	}
 
 	svc := auth.New(auth.Config{
 		AccessTTL:           cfg.AccessTokenTTL.V,
@@ -170,7 +184,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		ClockSkew:           cfg.ClockSkew.V,
 		LoginFailuresMax:    cfg.LoginFailuresMax.V,
 		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
-	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent, DPoP: dpopCfg, Feed: revFeed,
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Authenticator: userAuth, Log: log, OnEvent: m.OnEvent, DPoP: dpopCfg, Feed: revFeed,
 		OnActivity: gate.NoteActivity})
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
@@ -200,6 +214,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		Ready:         svc.Ready,
 		Issuer:        cfg.JWTIssuer,
 		Scopes:        creds.Scopes(),
+		PublicClients: creds.HasPublicClients(),
 		Metrics:       m.Handler(),
 		Observe:       m.ObserveRequest,
 		RateLimit:     rateLimit,
@@ -374,6 +389,35 @@ func buildKeysAndCredentials(cfg *Config, log *slog.Logger, gate *credential.Gat
 		log.Warn("weak credential hash", "detail", w)
 	}
 	return iss, creds, errs
+}
+
+// checkClientLifetimes is a credentialChecks entry: the clients' own
+// lifetimes against ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL and SESSION_MAX_TTL.
+func checkClientLifetimes(cfg *Config, set *credential.Set) []string {
+	err := set.CheckLimits(credential.Limits{
+		AccessTTL: cfg.AccessTokenTTL.V, RefreshTTL: cfg.RefreshTokenTTL.V, SessionMaxTTL: cfg.SessionMaxTTL.V,
+	})
+	if err == nil {
+		return nil
+	}
+	return problemLines(err)
+}
+
+// newAuthenticator builds the user authenticator client, or nil when
+// USER_AUTHENTICATOR_URL is not set.
+func newAuthenticator(cfg *Config) (*authenticator.Client, error) {
+	if cfg.UserAuthenticatorURL == "" {
+		return nil, nil
+	}
+	c, err := authenticator.New(authenticator.Config{
+		URL:     cfg.UserAuthenticatorURL,
+		Token:   cfg.UserAuthenticatorToken.Reveal(),
+		Timeout: cfg.UserAuthenticatorTimeout.V,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("USER_AUTHENTICATOR_URL: %w", err)
+	}
+	return c, nil
 }
 
 // buildIssuer reads the key files (JWT_PRIVATE_KEY_FILE and
@@ -592,4 +636,13 @@ func hostPort(listen string) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, strings.TrimSpace(port))
+}
+
+// loopbackHost reports whether host (no port) is this machine.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

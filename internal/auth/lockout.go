@@ -37,8 +37,15 @@ const (
 // without calling check when the pair is locked out, and counts a failure
 // when check returns false.
 func (s *Service) checked(ctx context.Context, kind, name string, m Meta, check func() bool) (bool, error) {
+	return s.checkedOr(ctx, kind, name, m, func() (bool, error) { return check(), nil })
+}
+
+// checkedOr is checked for a check that can also fail to decide (a user
+// authenticator that does not answer): its error is returned and nothing is
+// counted.
+func (s *Service) checkedOr(ctx context.Context, kind, name string, m Meta, check func() (bool, error)) (bool, error) {
 	if s.cfg.LoginFailuresMax <= 0 {
-		return check(), nil
+		return check()
 	}
 	key := failureKey(kind, name, m.Addr)
 	p := s.attempts.hold(key)
@@ -46,7 +53,11 @@ func (s *Service) checked(ctx context.Context, kind, name string, m Meta, check 
 	if err := s.admit(ctx, key, p, name, m); err != nil {
 		return false, err
 	}
-	ok := check()
+	ok, err := check()
+	if err != nil {
+		s.attempts.finish(p, false)
+		return false, err
+	}
 	if !ok {
 		// Counted in the store before the slot is given back, so the
 		// next admission sees it either there or in p.failed.

@@ -47,6 +47,7 @@ var errorTable = map[auth.Code]answer{
 	auth.InvalidScope:           {http.StatusBadRequest, auth.InvalidScope},
 	auth.TooManyRequests:        {http.StatusTooManyRequests, auth.TooManyRequests},
 	auth.TemporarilyUnavailable: {http.StatusServiceUnavailable, auth.TemporarilyUnavailable},
+	auth.InvalidTarget:          {http.StatusBadRequest, auth.InvalidTarget},
 	auth.InvalidDPoPProof:       {http.StatusBadRequest, auth.InvalidDPoPProof},
 	auth.UseDPoPNonce:           {http.StatusBadRequest, auth.UseDPoPNonce},
 	auth.ServerError:            {http.StatusInternalServerError, auth.ServerError},
