@@ -24,13 +24,13 @@ import (
 // Fixtures of the user-authenticator tests. The passwords are distinctive so
 // that the leak checks can search the log for them.
 const (
-	extPassword    = "ext-Pa55word-Okapi-11"
-	extWrong       = "ext-Wrong-Tapir-58"
-	authnToken     = "authn-Token-Gecko-0042"
-	authnTimeout   = 300 * time.Millisecond
-	extSubject     = "ext|42"
-	mobileClientID = "mobile"
-	webClientSecret      = "web-Secret-Lemur-64"
+	extPassword     = "ext-Pa55word-Okapi-11"
+	extWrong        = "ext-Wrong-Tapir-58"
+	authnToken      = "authn-Token-Gecko-0042"
+	authnTimeout    = 300 * time.Millisecond
+	extSubject      = "ext|42"
+	mobileClientID  = "mobile"
+	webClientSecret = "web-Secret-Lemur-64"
 )
 
 // fakeAuthenticator is a real HTTP user authenticator the tests start: a

@@ -406,7 +406,7 @@ func (c *Config) validateDPoP() []error {
 		}
 	}
 	if c.DPoPNonceRequired.Err != nil {
-		errs = append(errs, fmt.Errorf("DPOP_NONCE_REQUIRED: %v", c.DPoPNonceRequired.Err))
+		errs = append(errs, fmt.Errorf("DPOP_NONCE_REQUIRED: %w", c.DPoPNonceRequired.Err))
 	}
 	return errs
 }

@@ -354,7 +354,7 @@ func (h *parsedHash) verify(password []byte, gate *Gate) (bool, error) {
 
 	case kindArgon2id:
 		defer gate.acquire()()
-		got := argon2.IDKey(password, h.salt, h.time, h.memory, h.threads, uint32(h.keyLen))
+		got := argon2.IDKey(password, h.salt, h.time, h.memory, h.threads, uint32(h.keyLen)) //nolint:gosec // keyLen is bounded by the parser (hash.go limits)
 		return subtle.ConstantTimeCompare(got, h.key) == 1, nil
 
 	case kindBcrypt:
@@ -440,7 +440,7 @@ func newHash(p hashParams, password []byte) (string, error) {
 		if _, err := rand.Read(salt); err != nil {
 			return "", fmt.Errorf("credential: salt: %w", err)
 		}
-		key := argon2.IDKey(password, salt, p.time, p.memory, p.threads, uint32(p.keyLen))
+		key := argon2.IDKey(password, salt, p.time, p.memory, p.threads, uint32(p.keyLen)) //nolint:gosec // keyLen is a fixed setting of at most 64 bytes
 		return fmt.Sprintf("%sv=%d$m=%d,t=%d,p=%d$%s$%s", prefixArgon2id, argon2.Version,
 			p.memory, p.time, p.threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 	case kindSHA256:

@@ -63,7 +63,7 @@ func TestParseBody(t *testing.T) {
 		{"xml", "/token", "application/xml", "<a/>", nil, "415"},
 		{"no content type", "/token", "", "a=1", nil, "415"},
 		{"garbage content type", "/token", ";;;", "a=1", nil, "415"},
-		{"too large", "/token", form, "a=" + strings.Repeat("x", MaxBodyBytes), nil, http.StatusText(413)},
+		{"too large", "/token", form, "a=" + strings.Repeat("x", MaxBodyBytes), nil, http.StatusText(http.StatusRequestEntityTooLarge)},
 		{"value too long", "/token", form, "a=" + strings.Repeat("x", maxValueBytes+1), nil, "invalid_request"},
 		{"token at the limit", "/token", form, "refresh_token=" + strings.Repeat("x", maxValueBytes), map[string]string{"refresh_token": strings.Repeat("x", maxValueBytes)}, ""},
 		{"10 KB username", "/token", form, "username=" + strings.Repeat("u", 10<<10), nil, "invalid_request"},

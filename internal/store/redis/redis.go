@@ -480,7 +480,7 @@ func unavailable(err error) bool {
 		return true
 	}
 	// A reply from Redis itself: its code says whether to try again.
-	if reply, ok := err.(goredis.Error); ok {
+	if reply, ok := err.(goredis.Error); ok { //nolint:errorlint // only a reply itself, not one wrapped in a client error (next case)
 		return unavailableReplies[replyCode(reply.Error())]
 	}
 	// A reply wrapped in a client error means the client could not reach
