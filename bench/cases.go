@@ -1,22 +1,31 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"net/http"
+
+	"github.com/authsvc/authsvc/dpop"
 )
 
 // Case kinds. Each runs against authsvc; those with a floor counterpart
 // (floorOf) run against the floor program too, side by side.
 const (
-	kindPassword    = "password"           // POST /token password grant, the configured user hash
-	kindClientCreds = "client_credentials" // POST /token client_credentials, fast client-secret hash
-	kindRefresh     = "refresh"            // POST /refresh, each worker chaining its own tokens
-	kindRevoke      = "revoke"             // POST /revoke of distinct access tokens
-	kindMixed       = "mixed"              // 90 % refresh, 9 % login, 1 % revoke (logout)
-	kindFloodSolo   = "refresh-solo"       // /refresh alone, before…
-	kindFlood       = "refresh-under-login-flood"
-	kindMemory      = "memory"
+	kindPassword = "password" // POST /token password grant, the configured user hash
+	// POST /token password grant of a user checked by the user
+	// authenticator (USER_AUTHENTICATOR_URL) instead of the file.
+	kindPasswordAuthn = "password-authenticator"
+	kindClientCreds   = "client_credentials" // POST /token client_credentials, fast client-secret hash
+	kindRefresh       = "refresh"            // POST /refresh, each worker chaining its own tokens
+	kindRefreshDPoP   = "refresh-dpop"       // the same with a DPoP proof (ES256) on each request, a session bound to the key
+	kindRevoke        = "revoke"             // POST /revoke of distinct access tokens
+	kindMixed         = "mixed"              // 90 % refresh, 9 % login, 1 % revoke (logout)
+	kindFloodSolo     = "refresh-solo"       // /refresh alone, before…
+	kindFlood         = "refresh-under-login-flood"
+	kindMemory        = "memory"
 )
 
 // floorOf names the floor endpoint that does the least work of each kind.
@@ -44,6 +53,9 @@ type api struct {
 	login func(c *client) (int, error)
 	// password is the login of the password case: the hash under test.
 	password func(c *client) (int, error)
+	// passwordAuthn is the login of a user checked by the user
+	// authenticator; nil where there is none.
+	passwordAuthn func(c *client) (int, error)
 	// issue is the cheapest token issue: client_credentials for authsvc,
 	// /token (no password hash) for the floor.
 	issue   func(c *client) (int, error)
@@ -51,18 +63,31 @@ type api struct {
 	// revokeAccess and revokeRefresh are nil for the floor.
 	revokeAccess  func(c *client, at string) (int, error)
 	revokeRefresh func(c *client, rt string) (int, error)
+	// dpopLogin and dpopRefresh send a DPoP proof (RFC 9449) along; nil
+	// for the floor and go-oauth2.
+	dpopLogin   func(c *client, proof string) (int, error)
+	dpopRefresh func(c *client, rt, proof string) (int, error)
 }
+
+// benchIssuer is JWT_ISSUER of the authsvc under test: every DPoP proof's
+// htu starts with it.
+const benchIssuer = "https://auth.bench.test"
+
+// dpopHeader is the DPoP request header carrying proof.
+func dpopHeader(proof string) string { return "DPoP: " + proof + "\r\n" }
 
 // authsvcAPI speaks form bodies, as OAuth 2.0 clients do (RFC 6749 §4.3).
 func authsvcAPI(clientSecret string) *api {
 	basic := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(benchClient+":"+clientSecret)) + "\r\n"
 	loginBody := []byte("grant_type=password&username=" + benchUser + "&password=correct+horse+battery+staple")
 	ccBody := []byte("grant_type=client_credentials")
+	extBody := []byte("grant_type=password&username=" + extUser + "&password=correct+horse+battery+staple")
 	login := func(c *client) (int, error) { return c.post("/token", formType, "", loginBody) }
 	return &api{
-		login:    login,
-		password: login,
-		issue:    func(c *client) (int, error) { return c.post("/token", formType, basic, ccBody) },
+		login:         login,
+		password:      login,
+		passwordAuthn: func(c *client) (int, error) { return c.post("/token", formType, "", extBody) },
+		issue:         func(c *client) (int, error) { return c.post("/token", formType, basic, ccBody) },
 		refresh: func(c *client, rt string) (int, error) {
 			c.scratch = append(append(c.scratch[:0], "refresh_token="...), rt...)
 			return c.post("/refresh", formType, "", c.scratch)
@@ -74,6 +99,13 @@ func authsvcAPI(clientSecret string) *api {
 		revokeRefresh: func(c *client, rt string) (int, error) {
 			c.scratch = append(append(append(c.scratch[:0], "token="...), rt...), "&token_type_hint=refresh_token"...)
 			return c.post("/revoke", formType, "", c.scratch)
+		},
+		dpopLogin: func(c *client, proof string) (int, error) {
+			return c.post("/token", formType, dpopHeader(proof), loginBody)
+		},
+		dpopRefresh: func(c *client, rt, proof string) (int, error) {
+			c.scratch = append(append(c.scratch[:0], "refresh_token="...), rt...)
+			return c.post("/refresh", formType, dpopHeader(proof), c.scratch)
 		},
 	}
 }
@@ -127,6 +159,57 @@ func startSession(a *api) func(w *worker) error {
 			return fmt.Errorf("%w: login response has no refresh_token", errSetup)
 		}
 		return nil
+	}
+}
+
+// startDPoPSession logs a worker in (untimed) with a DPoP proof by the
+// worker's own ES256 key, made on first use, so that the session is bound.
+func startDPoPSession(a *api) func(w *worker) error {
+	return func(w *worker) error {
+		if w.dpop == nil {
+			key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+			if err != nil {
+				return err
+			}
+			if w.dpop, err = dpop.NewSigner(key, "ES256", nil); err != nil {
+				return err
+			}
+		}
+		proof, err := w.dpop.Proof(http.MethodPost, benchIssuer+"/token", dpop.ProofOptions{})
+		if err != nil {
+			return err
+		}
+		status, err := a.dpopLogin(w.c, proof)
+		if err != nil {
+			return err
+		}
+		if status != http.StatusOK {
+			return fmt.Errorf("%w: DPoP login answered %d: %.200s", errSetup, status, w.c.body.Bytes())
+		}
+		if w.refresh = w.c.field("refresh_token"); w.refresh == "" {
+			return fmt.Errorf("%w: login response has no refresh_token", errSetup)
+		}
+		return nil
+	}
+}
+
+// refreshDPoPStep rotates the worker's bound refresh token with a fresh
+// proof. Making the proof (one ES256 signature) is part of the timed step,
+// as it is part of every real client's request.
+func refreshDPoPStep(a *api) func(w *worker) (int, int, error) {
+	return func(w *worker) (int, int, error) {
+		proof, err := w.dpop.Proof(http.MethodPost, benchIssuer+"/refresh", dpop.ProofOptions{})
+		if err != nil {
+			return 0, 0, err
+		}
+		status, err := a.dpopRefresh(w.c, w.refresh, proof)
+		if status == http.StatusOK {
+			w.refresh = w.c.field("refresh_token")
+		}
+		if status != http.StatusOK || w.refresh == "" {
+			w.needSetup = true
+		}
+		return 0, status, err
 	}
 }
 

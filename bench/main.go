@@ -119,10 +119,12 @@ func plan(cfg *config) []caseSpec {
 	for _, alg := range cfg.algs {
 		// The password grant last: its argon2id memory would stay in the
 		// RSS of the cases after it.
-		for _, kind := range []string{kindClientCreds, kindRefresh, kindRevoke, kindPassword} {
+		for _, kind := range []string{kindClientCreds, kindRefresh, kindRefreshDPoP, kindRevoke, kindPassword} {
 			add(kind, alg)
 		}
 	}
+	// Beside the file user: the same grant checked by a user authenticator.
+	add(kindPasswordAuthn, "HS256")
 	add(kindMixed, "HS256")
 	add(kindFlood, "HS256")
 	if cfg.refreshTotal > 0 {
@@ -211,6 +213,8 @@ type bench struct {
 	results []*caseResult
 	memory  *memoryResult
 	census  map[string]keyCensus
+	// authn is the user authenticator every authsvc process is pointed at.
+	authn *authenticator
 }
 
 func newBench(ctx context.Context, cfg *config) (*bench, error) {
@@ -227,6 +231,10 @@ func newBench(ctx context.Context, cfg *config) (*bench, error) {
 		b.close()
 		return nil, err
 	}
+	if b.authn, err = startAuthenticator(); err != nil {
+		b.close()
+		return nil, err
+	}
 	logf("redis-server pid %d on %s; work directory %s", b.redis.pid(), b.redis.addr, dir)
 	return b, nil
 }
@@ -240,6 +248,7 @@ func (b *bench) close() {
 	if b.redis != nil {
 		b.redis.stop()
 	}
+	b.authn.stop()
 	if !b.cfg.keep {
 		os.RemoveAll(b.dir)
 	}
@@ -302,7 +311,7 @@ func (b *bench) startAuthsvc(ctx context.Context, alg string) (*server, error) {
 		"SECRET_KEY=" + randomKey(),
 		"REFRESH_SECRET_KEY=" + randomKey(),
 		"JWT_ALGORITHM=" + alg,
-		"JWT_ISSUER=https://auth.bench.test",
+		"JWT_ISSUER=" + benchIssuer,
 		"JWT_AUDIENCE=api.bench.test",
 		"CREDENTIALS_FILE=" + b.creds.path,
 		"STORE=redis",
@@ -310,6 +319,9 @@ func (b *bench) startAuthsvc(ctx context.Context, alg string) (*server, error) {
 		"LOG_LEVEL=info",
 		"LOG_FORMAT=json",
 		"RATE_LIMIT_PER_ADDRESS=0",
+		// File users never reach it; the password-authenticator case's user
+		// is not in the file.
+		"USER_AUTHENTICATOR_URL=" + b.authn.url,
 	}
 	key, ok := b.keys[alg]
 	if !ok {
@@ -385,10 +397,14 @@ func (b *bench) groups(kind string, a *api) []*group {
 	switch kind {
 	case kindPassword:
 		return one([]string{kind}, noSetup, simpleStep(a.password))
+	case kindPasswordAuthn:
+		return one([]string{kind}, noSetup, simpleStep(a.passwordAuthn))
 	case kindClientCreds:
 		return one([]string{kind}, noSetup, simpleStep(a.issue))
 	case kindRefresh, kindFloodSolo, kindMemory:
 		return one([]string{kindRefresh}, startSession(a), refreshStep(a, 0))
+	case kindRefreshDPoP:
+		return one([]string{kind}, startDPoPSession(a), refreshDPoPStep(a))
 	case kindRevoke:
 		return one([]string{kind}, fillRevokePool(a), revokeStep(a))
 	case kindMixed:
@@ -428,6 +444,10 @@ func (b *bench) runCase(ctx context.Context, c caseSpec, run int) error {
 			}, profile)
 			if err != nil {
 				return fmt.Errorf("%s: %w", t, err)
+			}
+			if kind == kindPasswordAuthn {
+				logf("run %d  %s: %.3f authenticator calls per grant (requests in flight at the window's edges blur the third decimal)",
+					run, kind, res.AuthnCallsPerReq)
 			}
 			cr := b.result(kind+"/"+c.alg, t, kind, c.alg)
 			cr.Runs = append(cr.Runs, res)
@@ -478,20 +498,30 @@ func (b *bench) measure(ctx context.Context, srv *server, groups []*group, opt l
 		u0, u1         usage
 		err0, err1     error
 		hwmKiB, rssKiB int64
+		ops0, ops1     int64
 		profileDone    chan error
+		calls0, calls1 int64
 	)
 	pid := srv.p.pid()
 	opt.window = window{
 		begin: func() {
+			calls0 = b.authn.calls.Load()
 			resetPeakRSS(pid)
 			u0, err0 = b.usage(pid)
+			if srv.kind == "authsvc" && err0 == nil {
+				ops0, err0 = storeOps(srv.addr)
+			}
 			if profile != "" && srv.pprof != "" {
 				profileDone = make(chan error, 1)
 				go func() { profileDone <- fetchProfile(srv.pprof, opt.duration, profile) }()
 			}
 		},
 		end: func() {
+			calls1 = b.authn.calls.Load()
 			u1, err1 = b.usage(pid)
+			if srv.kind == "authsvc" && err1 == nil {
+				ops1, err1 = storeOps(srv.addr)
+			}
 			if err1 == nil {
 				hwmKiB, err1 = memKiB(pid, "VmHWM")
 			}
@@ -523,6 +553,9 @@ func (b *bench) measure(ctx context.Context, srv *server, groups []*group, opt l
 	for _, g := range groups {
 		requests += summarize(g, -1, sec).Requests
 	}
+	if calls := calls1 - calls0; calls > 0 && requests > 0 {
+		res.AuthnCallsPerReq = float64(calls) / float64(requests)
+	}
 	switch {
 	case len(groups) > 1: // the flood: one part per group
 		res.Parts = map[string]latency{}
@@ -539,6 +572,7 @@ func (b *bench) measure(ctx context.Context, srv *server, groups []*group, opt l
 	res.ServerCores = res.ServerCPUSeconds / sec
 	if requests > 0 {
 		res.CPUPerReqUs = res.ServerCPUSeconds * 1e6 / float64(requests)
+		res.StoreOpsPerReq = float64(ops1-ops0) / float64(requests)
 	}
 	res.RedisCores = (u1.redis - u0.redis).Seconds() / sec
 	res.LoadgenCores = (u1.self - u0.self).Seconds() / sec

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
@@ -97,4 +98,15 @@ func watchConfig(ctx context.Context, r *reload.Reloader, log *slog.Logger) (sto
 		}
 	}()
 	return func() { signal.Stop(hup); cancel() }
+}
+
+// publishedKeys counts the keys of a JWKS document (0 with HS256).
+func publishedKeys(jwks []byte) int {
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if json.Unmarshal(jwks, &doc) != nil {
+		return 0
+	}
+	return len(doc.Keys)
 }

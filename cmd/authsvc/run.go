@@ -59,6 +59,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return checkConfig(stdout, stderr)
 		case "healthcheck":
 			return healthcheck(ctx, os.Getenv)
+		case "admin":
+			return adminCommand(ctx, args[1:], os.Getenv, &http.Client{Timeout: 30 * time.Second}, stdout)
 		case "gen-key":
 			return genKey(args[1:], stdout, stderr)
 		case "keys":
@@ -84,6 +86,7 @@ Commands:
   hash-password      read a password on stdin, print its argon2id hash
   gen-client-secret  print a new random client secret and its hash
   check-config       validate the configuration as start-up does, without serving
+  admin              call the admin API (authsvc admin help)
   healthcheck        exit 0 when the local service is ready
   gen-key -alg RS256|ES256|EdDSA [-bits N]
                      print a new PKCS#8 PEM private key (RSA: 3072 bits by default)
@@ -122,11 +125,13 @@ func openLog(cfg *Config, stderr io.Writer) (log *slog.Logger, out io.Writer, cl
 }
 
 // parts are what buildParts assembles: the handler's dependencies, shared
-// by both listeners, the TLS certificate, the revocation feed, and what to
-// stop when the service stops.
+// by the public and management listeners, the admin listener's parts, the
+// TLS certificate, the revocation feed, and what to stop when the service
+// stops.
 type parts struct {
 	http  handler.Deps
 	trace *handler.Tracing // public listener only
+	admin adminParts       // the admin listener (ADMIN_ADDR)
 	certs *tlscert.Reloader
 	feed  *feed.Feed
 	stops []func() // run in reverse order by close
@@ -220,6 +225,8 @@ func buildParts(ctx context.Context, cfg *Config, log *slog.Logger) (_ *parts, p
 		ClockSkew:           cfg.ClockSkew.V,
 		LoginFailuresMax:    cfg.LoginFailuresMax.V,
 		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
+		// Sessions (docs/api.md "Sessions").
+		MaxSessionsPerSubject: cfg.MaxSessionsPerSubject.V,
 	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Authenticator: userAuth, Log: log, OnEvent: m.OnEvent, DPoP: dpopCfg, Feed: p.feed,
 		OnActivity: gate.NoteActivity})
 
@@ -252,6 +259,7 @@ func buildParts(ctx context.Context, cfg *Config, log *slog.Logger) (_ *parts, p
 		RateLimit:     rateLimit,
 		HSTS:          p.certs != nil,
 	}
+	p.admin = adminParts{cfg: cfg, svc: svc, reloader: reloader, jwks: iss.JWKS, log: log, metrics: m, certs: p.certs}
 	return p, nil
 }
 
@@ -269,15 +277,7 @@ func listenAndServe(ctx context.Context, cfg *Config, p *parts, log *slog.Logger
 	if err != nil {
 		return printProblems(stderr, fmt.Errorf("HTTP_ADDR: %w", err))
 	}
-	srv := &http.Server{
-		Handler:           handler.New(public),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       90 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(handler.New(public), log)
 	if cfg.ManagementAddr != "" {
 		stopManagement, err := serveManagement(cfg.ManagementAddr, handler.NewManagement(p.http), log)
 		if err != nil {
@@ -297,6 +297,11 @@ func listenAndServe(ctx context.Context, cfg *Config, p *parts, log *slog.Logger
 		defer reloadCertificates(ctx, p.certs, log)()
 	} else {
 		log.Warn("serving plain HTTP: terminate HTTPS in front of authsvc (or set TLS_CERT_FILE and TLS_KEY_FILE)")
+	}
+	_, stopAdmin, err := serveAdmin(p.admin)
+	if err != nil {
+		_ = ln.Close()
+		return printProblems(stderr, err)
 	}
 	log.Info("authsvc listening", "version", version, "addr", ln.Addr().String(), "scheme", scheme,
 		"alg", cfg.JWTAlgorithm, "store", storeName(cfg))
@@ -323,6 +328,9 @@ func listenAndServe(ctx context.Context, cfg *Config, p *parts, log *slog.Logger
 	_ = p.feed.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	adminDone := make(chan error, 1)
+	go func() { adminDone <- stopAdmin(sctx) }()
+	defer func() { <-adminDone }() // both listeners drain within the same deadline
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -14,6 +14,13 @@ const (
 	EventReuseDetected    = "reuse_detected"
 	EventRevoke           = "revoke"
 	EventRateLimited      = "rate_limited"
+	// EventSessionsEnded: sessions ended by a logout everywhere, the
+	// admin API, MAX_SESSIONS_PER_SUBJECT or a failed re-check; Reason
+	// says which, Count how many.
+	EventSessionsEnded = "sessions_ended"
+	// EventAdmin: an admin API action; Client names the admin client,
+	// Reason the action.
+	EventAdmin = "admin"
 )
 
 // Event is one audit event. It never carries a token, a password or a
@@ -27,5 +34,7 @@ type Event struct {
 	RequestID string
 	Session   string // refresh-token family id; an opaque random id
 	TokenType string // for revoke
-	Reason    string // for rate_limited
+	Reason    string // for rate_limited, sessions_ended and admin
+	Count     int    // for sessions_ended and admin: how many sessions
+	Result    string // for admin reload: ok or refused
 }

@@ -31,6 +31,10 @@ func (s *Service) emit(e audit.Event) {
 	add("session", e.Session)
 	add("token_type", e.TokenType)
 	add("reason", e.Reason)
+	add("result", e.Result)
+	if e.Name == audit.EventSessionsEnded || e.Name == audit.EventAdmin {
+		attrs = append(attrs, slog.Int("count", e.Count))
+	}
 	if e.Name == audit.EventReuseDetected {
 		// The store revokes the family in the same atomic step that
 		// detects the reuse (store.ErrReused), so this is a fact, not

@@ -23,10 +23,6 @@ const (
 	reasonMethodNotAllowed auth.Code = "method_not_allowed"
 )
 
-// codeNotFound is the error code of a request for a path that is not a
-// route. RFC 6749 has none for it.
-const codeNotFound auth.Code = "not_found"
-
 // answer is a row of errorTable: the status and the error code of the body.
 type answer struct {
 	status int
@@ -53,7 +49,9 @@ var errorTable = map[auth.Code]answer{
 	auth.ServerError:            {http.StatusInternalServerError, auth.ServerError},
 	reasonUnsupportedMedia:      {http.StatusUnsupportedMediaType, auth.InvalidRequest},
 	reasonBodyTooLarge:          {http.StatusRequestEntityTooLarge, auth.InvalidRequest},
-	reasonNotFound:              {http.StatusNotFound, codeNotFound},
+	reasonNotFound:              {http.StatusNotFound, auth.NotFound},
+	auth.NotFound:               {http.StatusNotFound, auth.NotFound},
+	auth.InvalidConfig:          {http.StatusBadRequest, auth.InvalidConfig},
 	reasonMethodNotAllowed:      {http.StatusMethodNotAllowed, auth.InvalidRequest},
 }
 
@@ -78,6 +76,9 @@ var routerErrors = map[int]*auth.Error{
 type errorBody struct {
 	Error       auth.Code `json:"error"`
 	Description string    `json:"error_description,omitempty"`
+	// Problems lists why a configuration reload was refused
+	// (invalid_config).
+	Problems []string `json:"problems,omitempty"`
 }
 
 // errorHandler is installed as Echo's HTTPErrorHandler: every error of every
@@ -130,7 +131,7 @@ func describe(err error) (int, errorBody, int) {
 	if ae.RetryAfter > 0 {
 		retry = int((ae.RetryAfter + time.Second - 1) / time.Second)
 	}
-	return row.status, errorBody{Error: row.code, Description: ae.Description}, retry
+	return row.status, errorBody{Error: row.code, Description: ae.Description, Problems: ae.Problems}, retry
 }
 
 // asAuthError returns the *auth.Error that err is or wraps; Echo's own
