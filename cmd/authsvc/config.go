@@ -456,7 +456,7 @@ func (c *Config) validateRedis() []error {
 func (c *Config) validateSessions() []error {
 	var errs []error
 	if c.MaxSessionsPerSubject.Err != nil {
-		errs = append(errs, fmt.Errorf("MAX_SESSIONS_PER_SUBJECT: %v", c.MaxSessionsPerSubject.Err))
+		errs = append(errs, fmt.Errorf("MAX_SESSIONS_PER_SUBJECT: %w", c.MaxSessionsPerSubject.Err))
 	} else if c.MaxSessionsPerSubject.V < 0 {
 		errs = append(errs, errors.New("MAX_SESSIONS_PER_SUBJECT: must not be negative (0 disables the limit)"))
 	}

@@ -343,7 +343,7 @@ func lookBinary(tb testing.TB) string {
 	tb.Helper()
 	bin, err := exec.LookPath(binary)
 	if err != nil {
-		tb.Fatal(notFoundMessage)
+		tb.Fatalf("%s", notFoundMessage)
 	}
 	return bin
 }

@@ -470,7 +470,7 @@ func (s *Store) Sessions(ctx context.Context, subject string, now time.Time) ([]
 	}
 	vals, err := stringsOf(reply)
 	if err != nil || len(vals)%listWidth != 0 {
-		return nil, fmt.Errorf("redisstore: list sessions: malformed script reply (%d values): %v", len(vals), err)
+		return nil, fmt.Errorf("redisstore: list sessions: malformed script reply (%d values): %w", len(vals), err)
 	}
 	out := make([]store.SessionInfo, 0, len(vals)/listWidth)
 	for i := 0; i < len(vals); i += listWidth {
