@@ -330,7 +330,12 @@ func listenAndServe(ctx context.Context, cfg *Config, p *parts, log *slog.Logger
 	defer cancel()
 	adminDone := make(chan error, 1)
 	go func() { adminDone <- stopAdmin(sctx) }()
-	defer func() { _ = <-adminDone }() // both listeners drain within the same deadline
+	// Both listeners drain within the same deadline.
+	defer func() {
+		if err := <-adminDone; err != nil {
+			log.Warn("admin listener shutdown", "error", err.Error())
+		}
+	}()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
