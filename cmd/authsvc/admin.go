@@ -65,15 +65,8 @@ func serveAdmin(p adminParts) (addr string, stop func(ctx context.Context) error
 	if err != nil {
 		return "", nil, fmt.Errorf("ADMIN_ADDR: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second, // ending thousands of sessions
-		IdleTimeout:       90 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(h, p.log)
+	srv.WriteTimeout = 30 * time.Second // ending thousands of sessions
 	scheme := "http"
 	if p.certs != nil {
 		scheme = "https"
@@ -116,6 +109,10 @@ Commands:
 func adminCommand(ctx context.Context, args []string, getenv func(string) string, client *http.Client, stdout io.Writer) error {
 	if len(args) == 0 {
 		return errors.New(adminUsage)
+	}
+	if len(args) == 1 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
+		_, err := fmt.Fprint(stdout, adminUsage)
+		return err
 	}
 	var method, path string
 	switch {

@@ -253,7 +253,7 @@ func buildParts(ctx context.Context, cfg *Config, log *slog.Logger) (_ *parts, p
 		Ready:         svc.Ready,
 		Issuer:        cfg.JWTIssuer,
 		Scopes:        creds.Scopes(),
-		PublicClients: creds.HasPublicClients(),
+		PublicClients: func() bool { return svc.Credentials().HasPublicClients() },
 		Metrics:       m.Handler(),
 		Observe:       m.ObserveRequest,
 		RateLimit:     rateLimit,

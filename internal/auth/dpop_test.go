@@ -381,3 +381,27 @@ func TestDPoP_RefreshCostsOneStoreCallMore(t *testing.T) {
 		t.Errorf("store calls: without DPoP %v, with %v; want [Rotate] and [UseProof Rotate]", without, with)
 	}
 }
+
+// TestDPoP_LogoutAllOfABoundSession: /logout-all of a bound session needs a
+// proof by its key; without one nothing ends.
+func TestDPoP_LogoutAllOfABoundSession(t *testing.T) {
+	f := newDPoPFixture(t, false)
+	set, err := f.login("mobile", in("/token", f.proof(t, f.key, "/token", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logoutAll := func(m auth.Meta) (int, error) {
+		return f.svc.LogoutAll(context.Background(), auth.LogoutAllRequest{RefreshToken: set.RefreshToken, Client: f.client("mobile")}, m)
+	}
+	_, err = logoutAll(in("/logout-all"))
+	wantCode(t, err, auth.InvalidGrant)
+	_, err = logoutAll(in("/logout-all", f.proof(t, f.other, "/logout-all", "")))
+	wantCode(t, err, auth.InvalidGrant)
+	_, err = logoutAll(in("/logout-all", f.proof(t, f.key, "/refresh", "")))
+	wantCode(t, err, auth.InvalidDPoPProof)
+
+	n, err := logoutAll(in("/logout-all", f.proof(t, f.key, "/logout-all", "")))
+	if err != nil || n != 1 {
+		t.Fatalf("LogoutAll with the key: %d, %v; want 1 session ended", n, err)
+	}
+}

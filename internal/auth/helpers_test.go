@@ -31,6 +31,9 @@ type fixture struct {
 	svc     *auth.Service
 	clock   *testkit.Clock
 	secrets map[string]string // client_id → secret
+	// yaml is the credentials file the fixture started with, for tests
+	// that reload an edited copy.
+	yaml string
 
 	mu     sync.Mutex
 	events []audit.Event // every audit event, in order
@@ -89,6 +92,7 @@ func newFixture(t *testing.T, cfg ...auth.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.yaml = yaml
 	c := auth.Config{AccessTTL: accessTTL, RefreshTTL: refreshTTL, SessionMaxTTL: 24 * time.Hour, ClockSkew: 30 * time.Second}
 	if len(cfg) > 0 {
 		o := cfg[0]
