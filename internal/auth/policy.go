@@ -95,8 +95,11 @@ func (s *Service) checkUser(ctx context.Context, req PasswordRequest, client *cr
 		if req.Password == "" || len(req.Password) > credential.MaxPasswordLen {
 			return false, nil // refused without asking, like a file user
 		}
+		// Once sent, the check runs to its answer (bounded by
+		// USER_AUTHENTICATOR_TIMEOUT) even if the client goes meanwhile,
+		// so that a password checked is a password counted.
 		var err error
-		au, err = s.authn.Authenticate(ctx, authenticator.Request{
+		au, err = s.authn.Authenticate(context.WithoutCancel(ctx), authenticator.Request{
 			Username: req.Username, Password: req.Password, ClientID: clientID(client),
 		})
 		switch {
