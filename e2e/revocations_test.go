@@ -179,7 +179,7 @@ func plainBinary(tb testing.TB) string {
 		plainPath = binPath + "-norace"
 		out, err := exec.Command("go", "build", "-o", plainPath, mainPackage).CombinedOutput()
 		if err != nil {
-			plainErr = fmt.Errorf("go build: %v\n%s", err, out)
+			plainErr = fmt.Errorf("go build: %w\n%s", err, out)
 		}
 	})
 	if plainErr != nil {

@@ -61,7 +61,7 @@ func serveAdmin(p adminParts) (addr string, stop func(ctx context.Context) error
 		Observe:     p.metrics.ObserveRequest,
 		HSTS:        p.certs != nil,
 	})
-	ln, err := net.Listen("tcp", p.cfg.AdminAddr)
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", p.cfg.AdminAddr)
 	if err != nil {
 		return "", nil, fmt.Errorf("ADMIN_ADDR: %w", err)
 	}

@@ -22,7 +22,7 @@ func checkConfig(stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(stderr, cfg)
-	if _, _, errs := buildKeysAndCredentials(cfg, log); len(errs) > 0 {
+	if _, _, errs := buildKeysAndCredentials(cfg, log, nil); len(errs) > 0 {
 		return printProblems(stderr, errs...)
 	}
 	if cfg.Store == "redis" && len(cfg.RedisClusterAddrs) == 0 && len(cfg.RedisSentinelAddrs) == 0 {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authsvc/authsvc/internal/audit"
 	"github.com/authsvc/authsvc/internal/auth"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/issuer"
@@ -35,7 +36,7 @@ type fixture struct {
 	yaml string
 
 	mu     sync.Mutex
-	events []auth.Event // every audit event, in order
+	events []audit.Event // every audit event, in order
 }
 
 // count returns how many audit events named name were emitted.
@@ -104,7 +105,7 @@ func newFixture(t *testing.T, cfg ...auth.Config) *fixture {
 		}
 	}
 	f.svc = auth.New(c, auth.Deps{Issuer: iss, Store: memory.New(clk.Now), Credentials: creds, Now: clk.Now,
-		OnEvent: func(e auth.Event) {
+		OnEvent: func(e audit.Event) {
 			f.mu.Lock()
 			f.events = append(f.events, e)
 			f.mu.Unlock()

@@ -5,7 +5,8 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/authsvc/authsvc/internal/limiter"
+	"github.com/authsvc/authsvc/internal/audit"
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // The brute-force limit (LOGIN_FAILURES_MAX per LOGIN_FAILURES_WINDOW) counts
@@ -89,7 +90,7 @@ func (s *Service) admit(ctx context.Context, key string, p *pair, name string, m
 			if reset <= 0 {
 				reset = s.cfg.LoginFailuresWindow
 			}
-			s.emit(Event{Name: EventRateLimited, Subject: name, Addr: m.Addr, RequestID: m.RequestID, Reason: "login_failures"})
+			s.emit(audit.Event{Name: audit.EventRateLimited, Subject: name, Addr: m.Addr, RequestID: m.RequestID, Reason: "login_failures"})
 			return &Error{Code: TooManyRequests, Description: "too many failed attempts; try again later", RetryAfter: reset}
 		}
 		select {
@@ -105,7 +106,7 @@ func (s *Service) admit(ctx context.Context, key string, p *pair, name string, m
 // as its /64, like for the request limit, so one host cannot spread its
 // guesses over the addresses of its network.
 func failureKey(kind, name, addr string) string {
-	return kind + ":" + strconv.Itoa(len(name)) + ":" + name + "|" + limiter.AddressKey(addr)
+	return kind + ":" + strconv.Itoa(len(name)) + ":" + name + "|" + oauth.AddressKey(addr)
 }
 
 // attempts tracks, per failure key, the checks in flight in this process.

@@ -6,10 +6,12 @@ import (
 	"slices"
 	"time"
 
+	"github.com/authsvc/authsvc/internal/audit"
 	"github.com/authsvc/authsvc/internal/authenticator"
 	"github.com/authsvc/authsvc/internal/claims"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/issuer"
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // UserAuthenticator checks the password of a user who is not in the
@@ -92,7 +94,7 @@ func (s *Service) checkUser(ctx context.Context, req PasswordRequest, client *cr
 	}
 	var au authenticator.User
 	ok, err := s.checkedOr(ctx, kindUser, req.Username, m, func() (bool, error) {
-		if req.Password == "" || len(req.Password) > credential.MaxPasswordLen {
+		if req.Password == "" || len(req.Password) > oauth.MaxPasswordLen {
 			return false, nil // refused without asking, like a file user
 		}
 		// Once sent, the check runs to its answer (bounded by
@@ -148,7 +150,7 @@ func (s *Service) userClaims(rc issuer.RefreshClaims) claims.Set {
 func (s *Service) authenticateClientOrPublic(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
 	if c, ok := s.creds.Load().Client(ca.ID); ok && c.Public {
 		if ca.Secret != "" {
-			s.emit(Event{Name: EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
+			s.emit(audit.Event{Name: audit.EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
 			return credential.Client{}, newError(InvalidClient, "a public client sends its client_id alone, without a secret")
 		}
 		return c, nil

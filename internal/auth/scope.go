@@ -1,6 +1,9 @@
 package auth
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // parseScope splits a space-separated scope parameter (RFC 6749 §3.3) into
 // its tokens, dropping repeats and keeping the first-seen order. ok is false
@@ -17,7 +20,7 @@ func parseScope(s string) (tokens []string, ok bool) {
 				return nil, false
 			}
 		}
-		if !contains(tokens, tok) {
+		if !slices.Contains(tokens, tok) {
 			tokens = append(tokens, tok)
 		}
 	}
@@ -36,7 +39,7 @@ func grantScope(requested string, allowed []string) (string, error) {
 		return strings.Join(allowed, " "), nil
 	}
 	for _, s := range req {
-		if !contains(allowed, s) {
+		if !slices.Contains(allowed, s) {
 			return "", newError(InvalidScope, "requested scope is not allowed")
 		}
 	}
@@ -47,18 +50,9 @@ func grantScope(requested string, allowed []string) (string, error) {
 func intersect(a, b []string) []string {
 	out := make([]string, 0, len(a))
 	for _, s := range a {
-		if contains(b, s) {
+		if slices.Contains(b, s) {
 			out = append(out, s)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

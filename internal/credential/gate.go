@@ -1,13 +1,15 @@
 package credential
 
 import (
-	"runtime"
 	"sync/atomic"
 	"time"
 )
 
-// hashGate admits slow hash verifications (bcrypt, argon2id), so that a
-// flood of logins queues instead of taking the whole machine.
+// Gate admits slow hash verifications (bcrypt, argon2id), so that a flood
+// of logins queues instead of taking the whole machine. The service builds
+// one in cmd/authsvc and hands it to Parse or Load (WithGate); it learns of
+// other work through NoteActivity, which the service wires to the token
+// rules' activity hook. A nil *Gate admits everything at once.
 //
 // Half the CPUs (at least one) are always open to hashing: the base slots.
 // The other half, the extra slots, are open only while the service is
@@ -18,7 +20,7 @@ import (
 // While busy, a base slot also rests for busyRest of each hash's duration
 // before it admits the next, so that on a 2-core machine the one hashing
 // core still leaves some time to the token path.
-type hashGate struct {
+type Gate struct {
 	base, extra chan struct{}
 	quietFor    time.Duration
 	now         func() time.Time
@@ -32,9 +34,11 @@ const quietFor = 100 * time.Millisecond
 // service is busy, before it admits the next hash.
 const busyRest = 3 // one third
 
-func newHashGate(cpus int, now func() time.Time) *hashGate {
+// NewGate returns a gate for a machine of cpus CPUs that reads the time
+// from now.
+func NewGate(cpus int, now func() time.Time) *Gate {
 	base := max(1, cpus/2)
-	return &hashGate{
+	return &Gate{
 		base:     make(chan struct{}, base),
 		extra:    make(chan struct{}, max(0, cpus-base)),
 		quietFor: quietFor,
@@ -42,19 +46,27 @@ func newHashGate(cpus int, now func() time.Time) *hashGate {
 	}
 }
 
-// slowHashes is the process-wide gate.
-var slowHashes = newHashGate(runtime.GOMAXPROCS(0), time.Now)
-
-// noteActivity records that other work is being served.
-func (g *hashGate) noteActivity() { g.lastActive.Store(g.now().UnixNano()) }
+// NoteActivity tells the gate that a request other than a password check
+// is being served (a refresh, a revocation, an introspection). While such
+// requests keep coming, password and slow client-secret checks use at most
+// half the CPUs. It is safe for concurrent use, and a no-op on nil.
+func (g *Gate) NoteActivity() {
+	if g != nil {
+		g.lastActive.Store(g.now().UnixNano())
+	}
+}
 
 // quiet reports whether no other work was noted within quietFor.
-func (g *hashGate) quiet() bool {
+func (g *Gate) quiet() bool {
 	return g.now().UnixNano()-g.lastActive.Load() >= int64(g.quietFor)
 }
 
-// acquire waits for a slot and returns its release.
-func (g *hashGate) acquire() (release func()) {
+// acquire waits for a slot and returns its release. A nil gate admits at
+// once.
+func (g *Gate) acquire() (release func()) {
+	if g == nil {
+		return func() {}
+	}
 	if g.takeSlot() == g.extra {
 		return func() { <-g.extra }
 	}
@@ -74,7 +86,7 @@ func (g *hashGate) acquire() (release func()) {
 
 // takeSlot waits for a base slot, or an extra one while quiet, and returns
 // the channel it took it from.
-func (g *hashGate) takeSlot() chan struct{} {
+func (g *Gate) takeSlot() chan struct{} {
 	select {
 	case g.base <- struct{}{}:
 		return g.base
@@ -91,9 +103,3 @@ func (g *hashGate) takeSlot() chan struct{} {
 	g.base <- struct{}{}
 	return g.base
 }
-
-// NoteActivity tells the slow-hash gate that a request other than a
-// password check is being served (a refresh, a revocation, a request that
-// a fast client-secret hash authenticates). While such requests keep
-// coming, password and slow client-secret checks use at most half the CPUs.
-func NoteActivity() { slowHashes.noteActivity() }

@@ -9,7 +9,7 @@ import (
 
 // acquired reports whether g.acquire returns within a short wait, and
 // returns its release (nil when it blocked).
-func tryAcquire(g *hashGate) func() {
+func tryAcquire(g *Gate) func() {
 	got := make(chan func(), 1)
 	go func() { got <- g.acquire() }()
 	select {
@@ -38,10 +38,10 @@ func TestHashGate_Slots(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := testkit.NewClock(time.Unix(1_800_000_000, 0))
-			g := newHashGate(tc.cpus, clk.Now)
+			g := NewGate(tc.cpus, clk.Now)
 			clk.Advance(time.Hour) // long quiet
 			if tc.busy {
-				g.noteActivity()
+				g.NoteActivity()
 			}
 			var releases []func()
 			for range tc.cpus + 1 {
@@ -65,8 +65,8 @@ func TestHashGate_Slots(t *testing.T) {
 
 func TestHashGate_ExtraSlotsOpenAfterQuiet(t *testing.T) {
 	clk := testkit.NewClock(time.Unix(1_800_000_000, 0))
-	g := newHashGate(2, clk.Now)
-	g.noteActivity()
+	g := NewGate(2, clk.Now)
+	g.NoteActivity()
 	first := tryAcquire(g)
 	if first == nil {
 		t.Fatal("the base slot was not admitted")
@@ -88,11 +88,11 @@ func TestHashGate_ExtraSlotsOpenAfterQuiet(t *testing.T) {
 
 func TestHashGate_BusyBaseSlotRests(t *testing.T) {
 	clk := testkit.NewClock(time.Unix(1_800_000_000, 0))
-	g := newHashGate(2, clk.Now)
-	g.noteActivity()
+	g := NewGate(2, clk.Now)
+	g.NoteActivity()
 	release := g.acquire()
 	clk.Advance(900 * time.Millisecond) // the "hash" took 900 ms
-	g.noteActivity()
+	g.NoteActivity()
 	released := time.Now()
 	release()
 	// The slot rests a third of that, 300 ms, before the next hash.
