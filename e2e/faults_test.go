@@ -201,7 +201,7 @@ func waitForReady(tb testing.TB, svc *proc) {
 // that case impossible rather than rare: it holds the clients for a moment,
 // waits until the replica has acknowledged everything (WAIT), and kills the
 // master with no request in flight. (What a lost write means in production
-// is in the README.)
+// is in docs/operations.md.)
 func TestFault_SentinelFailover(t *testing.T) {
 	s := redistest.StartSentinel(t)
 	env := topologyEnv(t, "REDIS_SENTINEL_ADDRS", s.Addrs())
