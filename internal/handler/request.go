@@ -25,14 +25,25 @@ const MaxBodyBytes = 64 << 10
 // comes near it; a larger one is refused before any token is parsed.
 const maxValueBytes = 8 << 10
 
-// maxBytes are tighter bounds for the credential parameters, the ones the
-// credentials file itself allows: a longer name or secret cannot match, and is
-// refused here before any store lookup or hash check.
+// maxTokenBytes bounds the parameters that carry a token. authsvc's own
+// tokens grow with the scopes and custom claims the credentials file gives
+// (2 KiB of claims each for a user and a client, scope lists without a cap),
+// so a token it issued can pass maxValueBytes; only the body limit bounds it,
+// so that such a token can still be refreshed, revoked and introspected
+// (RFC 7009 §2.2, RFC 7662 §2.1).
+const maxTokenBytes = MaxBodyBytes
+
+// maxBytes are bounds other than maxValueBytes: tighter ones for the
+// credential parameters, the ones the credentials file itself allows (a
+// longer name or secret cannot match, and is refused here before any store
+// lookup or hash check), and maxTokenBytes for tokens.
 var maxBytes = map[string]int{
 	"username":      oauth.MaxNameLen,
 	"client_id":     oauth.MaxNameLen,
 	"password":      oauth.MaxPasswordLen,
 	"client_secret": oauth.MaxPasswordLen,
+	"token":         maxTokenBytes,
+	"refresh_token": maxTokenBytes,
 }
 
 // limitOf returns the largest length in bytes the parameter name may have.

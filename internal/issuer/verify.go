@@ -11,8 +11,11 @@ import (
 )
 
 // maxTokenSize is the length in bytes above which a token is rejected before
-// it is parsed.
-const maxTokenSize = 8 << 10
+// it is parsed: 64 KiB, the largest request body the service reads. Tokens
+// grow with scope lists and custom claims, so a tighter bound would refuse
+// tokens the service itself issued (a client's and a user's claims alone may
+// take 2 KiB each before encoding).
+const maxTokenSize = 64 << 10
 
 // ErrInvalidToken is wrapped by every verification failure: bad format,
 // signature, algorithm, header, key id, claims or age.

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -731,5 +732,35 @@ func TestSignAccess_DPoPBinding(t *testing.T) {
 	}
 	if got, err := f.iss.VerifyAccess(tok); err != nil || got.JKT != "" {
 		t.Errorf("VerifyAccess of a bearer token: JKT %q, err %v", got.JKT, err)
+	}
+}
+
+// TestVerify_LargeTokens checks that a token the issuer signs with a long
+// scope list (over 8 KiB on the wire) verifies as access and refresh token,
+// and that one over 64 KiB is refused before it is parsed.
+func TestVerify_LargeTokens(t *testing.T) {
+	f := newFixture(t, "ES256")
+	scopes := make([]string, 400)
+	for i := range scopes {
+		scopes[i] = fmt.Sprintf("scope.resource.%03d.read-write", i)
+	}
+	ac := f.accessClaims()
+	ac.Scope = strings.Join(scopes, " ")
+	tok := f.signAccess(t, ac)
+	if len(tok) <= 8<<10 {
+		t.Fatalf("token is %d bytes; the case needs one over 8 KiB", len(tok))
+	}
+	if got, err := f.iss.VerifyAccess(tok); err != nil || got.Scope != ac.Scope {
+		t.Fatalf("VerifyAccess of a %d-byte token: %v", len(tok), err)
+	}
+	rc := f.refreshClaims()
+	rc.Scope = ac.Scope
+	if _, err := f.iss.VerifyRefresh(f.signRefresh(t, rc)); err != nil {
+		t.Fatalf("VerifyRefresh of a large token: %v", err)
+	}
+
+	ac.Scope = strings.Repeat("s", 70<<10)
+	if _, err := f.iss.VerifyAccess(f.signAccess(t, ac)); !errors.Is(err, issuer.ErrInvalidToken) {
+		t.Fatalf("VerifyAccess of a token over 64 KiB: err = %v, want ErrInvalidToken", err)
 	}
 }
