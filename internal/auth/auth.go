@@ -6,6 +6,7 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"strings"
@@ -37,6 +38,18 @@ type Config struct {
 	// LoginFailuresWindow lock that pair out; 0 disables the limit.
 	LoginFailuresMax    int
 	LoginFailuresWindow time.Duration
+	// LoginFailuresMaxPerAddress failed checks from one address within
+	// LoginFailuresWindow, over every name, lock that address out of the
+	// password and client_credentials grants; 0 disables this limit (the
+	// MaxNamesPerAddress bound stays).
+	LoginFailuresMaxPerAddress int
+	// HashQueueTimeout bounds the wait for a slow-hash slot
+	// (HASH_QUEUE_TIMEOUT); 0 waits as long as the client does.
+	HashQueueTimeout time.Duration
+	// NameKey keys the hashes that failure counters and audit events keep
+	// instead of unknown names; every replica must use the same. Empty
+	// means a random key for this process.
+	NameKey []byte
 }
 
 // Service applies the token rules. It is safe for concurrent use.
@@ -50,6 +63,8 @@ type Service struct {
 	events func(Event)
 	// attempts bounds the concurrent password checks per failure key.
 	attempts attempts
+	// nameKey is cfg.NameKey, or a random key.
+	nameKey []byte
 }
 
 // Deps are the parts a Service is built from.
@@ -74,6 +89,11 @@ func New(cfg Config, d Deps) *Service {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.nameKey = cfg.NameKey
+	if len(s.nameKey) == 0 {
+		s.nameKey = make([]byte, 32)
+		_, _ = rand.Read(s.nameKey) // crypto/rand.Read never fails
 	}
 	return s
 }
@@ -115,7 +135,7 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 	var client *credential.Client
 	allowed := []string(nil)
 	if req.Client != nil {
-		c, err := s.authenticateClient(ctx, *req.Client, m)
+		c, err := s.authenticateClient(ctx, *req.Client, true, m)
 		if err != nil {
 			return nil, err
 		}
@@ -125,15 +145,17 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		client = &c
 	}
 	var user credential.User
-	ok, err := s.checked(ctx, kindUser, req.Username, m, func() (ok bool) {
-		user, ok = s.creds.AuthenticateUser(req.Username, []byte(req.Password))
-		return ok
+	ok, err := s.checked(ctx, kindUser, req.Username, true, m, func(ctx context.Context) (ok bool, err error) {
+		user, ok, err = s.creds.AuthenticateUser(ctx, req.Username, []byte(req.Password))
+		return ok, err
 	})
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		s.emit(Event{Name: EventLoginFailed, Subject: req.Username, Client: clientID(client), Addr: m.Addr, RequestID: m.RequestID})
+		e := Event{Name: EventLoginFailed, Client: clientID(client), Addr: m.Addr, RequestID: m.RequestID}
+		s.setName(&e, kindUser, req.Username)
+		s.emit(e)
 		return nil, newError(InvalidGrant, errBadCredentials)
 	}
 	allowed = user.Scopes
@@ -178,7 +200,7 @@ func (s *Service) ClientCredentials(ctx context.Context, ca *ClientAuth, scopePa
 	if ca == nil {
 		return nil, newError(InvalidClient, "client authentication is required")
 	}
-	c, err := s.authenticateClient(ctx, *ca, m)
+	c, err := s.authenticateClient(ctx, *ca, true, m)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +243,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 	credential.NoteActivity()
 	var client *credential.Client
 	if req.Client != nil {
-		c, err := s.authenticateClient(ctx, *req.Client, m)
+		c, err := s.authenticateClient(ctx, *req.Client, false, m)
 		if err != nil {
 			return nil, err
 		}
@@ -300,7 +322,7 @@ func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
 	credential.NoteActivity()
 	var client *credential.Client
 	if req.Client != nil {
-		c, err := s.authenticateClient(ctx, *req.Client, m)
+		c, err := s.authenticateClient(ctx, *req.Client, false, m)
 		if err != nil {
 			return err
 		}
@@ -358,20 +380,24 @@ func checkBinding(tokenClient string, client *credential.Client) error {
 // AuthenticateClient checks a client's credentials, counting failures
 // against the brute-force limit.
 func (s *Service) AuthenticateClient(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
-	return s.authenticateClient(ctx, ca, m)
+	return s.authenticateClient(ctx, ca, false, m)
 }
 
-func (s *Service) authenticateClient(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
+// authenticateClient checks a client's credentials under the brute-force
+// limits; grant is true for the password and client_credentials grants.
+func (s *Service) authenticateClient(ctx context.Context, ca ClientAuth, grant bool, m Meta) (credential.Client, error) {
 	var c credential.Client
-	ok, err := s.checked(ctx, kindClient, ca.ID, m, func() (ok bool) {
-		c, ok = s.creds.AuthenticateClient(ca.ID, []byte(ca.Secret))
-		return ok
+	ok, err := s.checked(ctx, kindClient, ca.ID, grant, m, func(ctx context.Context) (ok bool, err error) {
+		c, ok, err = s.creds.AuthenticateClient(ctx, ca.ID, []byte(ca.Secret))
+		return ok, err
 	})
 	if err != nil {
 		return credential.Client{}, err
 	}
 	if !ok {
-		s.emit(Event{Name: EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
+		e := Event{Name: EventClientAuthFailed, Addr: m.Addr, RequestID: m.RequestID}
+		s.setName(&e, kindClient, ca.ID)
+		s.emit(e)
 		return credential.Client{}, newError(InvalidClient, errBadClient)
 	}
 	return c, nil
@@ -439,9 +465,14 @@ func positive(d time.Duration) time.Duration {
 	return d.Round(time.Second)
 }
 
+// storeError maps a store error: unavailable (and a request whose client
+// went away meanwhile, which nobody will read) is 503, anything else 500.
 func storeError(err error) error {
-	if errors.Is(err, store.ErrUnavailable) {
+	switch {
+	case errors.Is(err, store.ErrUnavailable):
 		return unavailable(err)
+	case errors.Is(err, context.Canceled):
+		return gone(err)
 	}
 	return internal(err)
 }

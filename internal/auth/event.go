@@ -30,6 +30,10 @@ type Event struct {
 	Session   string // refresh-token family id; an opaque random id
 	TokenType string // for revoke
 	Reason    string // for rate_limited
+	// Unknown stands for a username or client id that is not in the
+	// credentials file: the start of its keyed hash, never the name as
+	// typed (it may be a password typed into the wrong field).
+	Unknown string
 }
 
 // emit writes an audit event to the log (Warn for a detected reuse, Info
@@ -56,6 +60,7 @@ func (s *Service) emit(e Event) {
 	add("session", e.Session)
 	add("token_type", e.TokenType)
 	add("reason", e.Reason)
+	add("unknown_name", e.Unknown)
 	if e.Name == EventReuseDetected {
 		// The store revokes the family in the same atomic step that
 		// detects the reuse (store.ErrReused), so this is a fact, not

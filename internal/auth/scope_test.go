@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -50,12 +51,20 @@ func TestIntersect(t *testing.T) {
 	}
 }
 
-func TestFailureKey_NoCollisions(t *testing.T) {
-	// "a|b" from address "c" must not share a key with "a" from "b|c".
-	if failureKey("u", "a|b", "c") == failureKey("u", "a", "b|c") {
-		t.Fatal("failure keys collide")
+func TestNameHash_FixedSizeKeyedNoCollisions(t *testing.T) {
+	s := New(Config{NameKey: []byte("key one")}, Deps{})
+	other := New(Config{NameKey: []byte("key two")}, Deps{})
+	short, long := s.nameHash(kindUser, "x"), s.nameHash(kindUser, strings.Repeat("x", 256))
+	if len(short) != len(long) || len(short) != 22 {
+		t.Errorf("name hashes are %d and %d bytes, want 22 both", len(short), len(long))
 	}
-	if failureKey("u", "x", "1") == failureKey("c", "x", "1") {
-		t.Fatal("user and client failure keys collide")
+	if s.nameHash(kindUser, "x") == s.nameHash(kindClient, "x") {
+		t.Error("user and client name hashes collide")
+	}
+	if s.nameHash(kindUser, "x") == other.nameHash(kindUser, "x") {
+		t.Error("the hash does not depend on the key")
+	}
+	if strings.Contains(long, "xxx") {
+		t.Error("the hash carries the name")
 	}
 }

@@ -1,10 +1,18 @@
 package credential
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"time"
 )
+
+// ErrQueueTimeout is the error (tested with errors.Is) of an authentication
+// that waited for a slow-hash slot until its context's deadline
+// (HASH_QUEUE_TIMEOUT): nothing was verified, and the caller answers 503.
+var ErrQueueTimeout = errors.New("credential: waited too long for a password-hash slot")
 
 // hashGate admits slow hash verifications (bcrypt, argon2id), so that a
 // flood of logins queues instead of taking the whole machine.
@@ -53,10 +61,25 @@ func (g *hashGate) quiet() bool {
 	return g.now().UnixNano()-g.lastActive.Load() >= int64(g.quietFor)
 }
 
-// acquire waits for a slot and returns its release.
-func (g *hashGate) acquire() (release func()) {
-	if g.takeSlot() == g.extra {
-		return func() { <-g.extra }
+// acquire waits for a slot and returns its release. It gives up when ctx
+// is done: with ErrQueueTimeout when its deadline passed, with ctx's error
+// when it was cancelled (the client has gone). A request whose context is
+// done when a slot comes free is not admitted either: nobody would read its
+// answer.
+func (g *hashGate) acquire(ctx context.Context) (release func(), err error) {
+	slot, err := g.takeSlot(ctx)
+	if err == nil && ctx.Err() != nil {
+		<-slot
+		err = ctx.Err()
+	}
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%w: %w", ErrQueueTimeout, err)
+		}
+		return nil, err
+	}
+	if slot == g.extra {
+		return func() { <-g.extra }, nil
 	}
 	start := g.now()
 	return func() {
@@ -69,27 +92,33 @@ func (g *hashGate) acquire() (release func()) {
 			time.Sleep(rest)
 			<-g.base
 		}()
-	}
+	}, nil
 }
 
 // takeSlot waits for a base slot, or an extra one while quiet, and returns
-// the channel it took it from.
-func (g *hashGate) takeSlot() chan struct{} {
+// the channel it took it from; or ctx's error when ctx is done first.
+func (g *hashGate) takeSlot(ctx context.Context) (chan struct{}, error) {
 	select {
 	case g.base <- struct{}{}:
-		return g.base
+		return g.base, nil
 	default:
 	}
 	if g.quiet() {
 		select {
 		case g.base <- struct{}{}:
-			return g.base
+			return g.base, nil
 		case g.extra <- struct{}{}:
-			return g.extra
+			return g.extra, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
-	g.base <- struct{}{}
-	return g.base
+	select {
+	case g.base <- struct{}{}:
+		return g.base, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // NoteActivity tells the slow-hash gate that a request other than a

@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -348,9 +349,10 @@ func isBcryptBase64(c byte) bool { return isAlnum(c) || c == '.' || c == '/' }
 
 // verify reports whether password matches h, in time that depends on the
 // hash settings and not on the password. bcrypt and argon2id run under
-// the slow-hash gate (gate.go). A password over 72 bytes never matches a bcrypt hash, but
+// the slow-hash gate (gate.go): they wait for a slot while ctx allows, and
+// return the gate's error, having verified nothing, when it does not. A password over 72 bytes never matches a bcrypt hash, but
 // still costs a full bcrypt computation, so the refusal is not faster.
-func (h *parsedHash) verify(password []byte) (bool, error) {
+func (h *parsedHash) verify(ctx context.Context, password []byte) (bool, error) {
 	switch h.kind {
 	case kindSHA256:
 		mac := hmac.New(sha256.New, h.salt)
@@ -359,17 +361,25 @@ func (h *parsedHash) verify(password []byte) (bool, error) {
 		return match && len(password) >= minFastSecretBytes, nil
 
 	case kindArgon2id:
-		defer slowHashes.acquire()()
+		release, err := slowHashes.acquire(ctx)
+		if err != nil {
+			return false, err
+		}
+		defer release()
 		got := argon2.IDKey(password, h.salt, h.time, h.memory, h.threads, uint32(h.keyLen))
 		return subtle.ConstantTimeCompare(got, h.key) == 1, nil
 
 	case kindBcrypt:
-		defer slowHashes.acquire()()
+		release, err := slowHashes.acquire(ctx)
+		if err != nil {
+			return false, err
+		}
+		defer release()
 		tooLong := len(password) > bcryptMaxPassword
 		if tooLong {
 			password = password[:bcryptMaxPassword]
 		}
-		err := bcrypt.CompareHashAndPassword(h.bcrypt, password)
+		err = bcrypt.CompareHashAndPassword(h.bcrypt, password)
 		switch {
 		case err == nil:
 			return !tooLong, nil
@@ -410,7 +420,7 @@ func Verify(encoded string, password []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return h.verify(password)
+	return h.verify(context.Background(), password)
 }
 
 // GenerateClientSecret returns a new client secret of 256 random bits,

@@ -162,6 +162,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 		{"SessionExpiresWithCurrentToken", testSessionExpires},
 		{"RotationMovesExpiry", testRotationMovesExpiry},
 		{"FailuresCountAndReset", testFailures},
+		{"FailureNamesBounded", testFailureNamesBounded},
 		{"ConcurrentRotateHasOneWinner", testConcurrentRotate},
 		{"Ping", testPing},
 	}
