@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -160,6 +162,10 @@ type Config struct {
 
 	// trustedNets is TrustedProxies parsed by Validate.
 	trustedNets []*net.IPNet
+	// fileErrs are the problems of the NAME_FILE variables, reported by
+	// Validate; fileFailed names the variables whose file could not be read.
+	fileErrs   []error
+	fileFailed []string
 }
 
 // maxReuseGrace is the contract's upper bound for REFRESH_REUSE_GRACE.
@@ -178,6 +184,7 @@ func loadConfig() (*Config, error) {
 		}
 		return nil, errors.New("reading the environment failed")
 	}
+	c.fileErrs = loadSecretFiles(&c, os.LookupEnv)
 	return &c, nil
 }
 
@@ -185,8 +192,11 @@ func loadConfig() (*Config, error) {
 // naming its variable and never quoting a secret. Key files are checked
 // when the key set is built.
 func (c *Config) Validate() []error {
-	var errs []error
+	errs := append([]error(nil), c.fileErrs...)
 	bad := func(name, format string, args ...any) {
+		if slices.Contains(c.fileFailed, name) {
+			return // its NAME_FILE problem is reported already
+		}
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
 	}
 

@@ -26,6 +26,7 @@ import (
 	"github.com/authsvc/authsvc/internal/issuer"
 	"github.com/authsvc/authsvc/internal/limiter"
 	"github.com/authsvc/authsvc/internal/metrics"
+	"github.com/authsvc/authsvc/internal/reload"
 	"github.com/authsvc/authsvc/internal/store"
 	"github.com/authsvc/authsvc/internal/store/memory"
 	redisstore "github.com/authsvc/authsvc/internal/store/redis"
@@ -138,6 +139,12 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		LoginFailuresMax:    cfg.LoginFailuresMax.V,
 		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
 	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent})
+
+	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
+	// SIGHUP, on POST /admin/reload and when a file changes.
+	reloader := reload.New(log, m.ConfigReloaded, credentialsSource(cfg, svc, log))
+	stopWatch := watchConfig(ctx, reloader, log)
+	defer stopWatch()
 
 	var certs *tlscert.Reloader
 	if cfg.TLSCertFile != "" {
@@ -310,6 +317,12 @@ func buildKeysAndCredentials(cfg *Config, log *slog.Logger) (*issuer.Issuer, *cr
 	creds, warnings, err := credential.Load(cfg.CredentialsFile)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("CREDENTIALS_FILE: %w", err))
+	} else {
+		for _, check := range credentialChecks {
+			for _, p := range check(cfg, creds) {
+				errs = append(errs, fmt.Errorf("CREDENTIALS_FILE: %s", p))
+			}
+		}
 	}
 	for _, w := range warnings {
 		log.Warn("weak credential hash", "detail", w)

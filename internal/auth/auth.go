@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/authsvc/authsvc/internal/credential"
@@ -54,10 +55,11 @@ type Config struct {
 
 // Service applies the token rules. It is safe for concurrent use.
 type Service struct {
-	cfg    Config
-	iss    *issuer.Issuer
-	store  store.Store
-	creds  *credential.Set
+	cfg   Config
+	iss   *issuer.Issuer
+	store store.Store
+	// creds is the credentials in force; a reload swaps it (SetCredentials).
+	creds  atomic.Pointer[credential.Set]
 	now    func() time.Time
 	log    *slog.Logger
 	events func(Event)
@@ -82,8 +84,9 @@ type Deps struct {
 
 // New returns a Service.
 func New(cfg Config, d Deps) *Service {
-	s := &Service{cfg: cfg, iss: d.Issuer, store: d.Store, creds: d.Credentials,
+	s := &Service{cfg: cfg, iss: d.Issuer, store: d.Store,
 		now: d.Now, log: d.Log, events: d.OnEvent}
+	s.creds.Store(d.Credentials)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -97,6 +100,14 @@ func New(cfg Config, d Deps) *Service {
 	}
 	return s
 }
+
+// SetCredentials puts set in force for every request that starts after the
+// call (a reload of CREDENTIALS_FILE). Requests already running finish with
+// the set they began with where they read it once.
+func (s *Service) SetCredentials(set *credential.Set) { s.creds.Store(set) }
+
+// Credentials returns the credentials in force.
+func (s *Service) Credentials() *credential.Set { return s.creds.Load() }
 
 // ClientAuth is the client authentication a request presented (RFC 6749
 // §2.3.1), by HTTP Basic or in the body.
@@ -146,7 +157,7 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 	}
 	var user credential.User
 	ok, err := s.checked(ctx, kindUser, req.Username, true, m, func(ctx context.Context) (ok bool, err error) {
-		user, ok, err = s.creds.AuthenticateUser(ctx, req.Username, []byte(req.Password))
+		user, ok, err = s.creds.Load().AuthenticateUser(ctx, req.Username, []byte(req.Password))
 		return ok, err
 	})
 	if err != nil {
@@ -388,7 +399,7 @@ func (s *Service) AuthenticateClient(ctx context.Context, ca ClientAuth, m Meta)
 func (s *Service) authenticateClient(ctx context.Context, ca ClientAuth, grant bool, m Meta) (credential.Client, error) {
 	var c credential.Client
 	ok, err := s.checked(ctx, kindClient, ca.ID, grant, m, func(ctx context.Context) (ok bool, err error) {
-		c, ok, err = s.creds.AuthenticateClient(ctx, ca.ID, []byte(ca.Secret))
+		c, ok, err = s.creds.Load().AuthenticateClient(ctx, ca.ID, []byte(ca.Secret))
 		return ok, err
 	})
 	if err != nil {

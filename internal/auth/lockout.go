@@ -204,9 +204,9 @@ func (s *Service) setName(e *Event, kind, name string) {
 	known := false
 	switch kind {
 	case kindUser:
-		known = s.creds.HasUser(name)
+		known = s.creds.Load().HasUser(name)
 	case kindClient:
-		_, known = s.creds.Client(name)
+		_, known = s.creds.Load().Client(name)
 	}
 	switch {
 	case !known:

@@ -45,6 +45,8 @@ type Client struct {
 	GrantTypes []string `yaml:"grant_types"` // password, client_credentials, refresh_token
 	Scopes     []string `yaml:"scopes"`
 	Introspect bool     `yaml:"introspect"`
+	// Admin lets the client call the admin API (ADMIN_ADDR).
+	Admin bool `yaml:"admin"`
 }
 
 // Allows reports whether the client may use grantType (one of GrantPassword,
@@ -56,8 +58,8 @@ func (c Client) Allows(grantType string) bool {
 // String describes the client without the secret hash, so a stray %v
 // cannot leak it.
 func (c Client) String() string {
-	return fmt.Sprintf("{ClientID:%q GrantTypes:%q Scopes:%q Introspect:%t}",
-		c.ClientID, c.GrantTypes, c.Scopes, c.Introspect)
+	return fmt.Sprintf("{ClientID:%q GrantTypes:%q Scopes:%q Introspect:%t Admin:%t}",
+		c.ClientID, c.GrantTypes, c.Scopes, c.Introspect, c.Admin)
 }
 
 // GoString is String, for %#v.
@@ -70,6 +72,7 @@ func (c Client) LogValue() slog.Value {
 		slog.Any("grant_types", c.GrantTypes),
 		slog.Any("scopes", c.Scopes),
 		slog.Bool("introspect", c.Introspect),
+		slog.Bool("admin", c.Admin),
 	)
 }
 
@@ -219,4 +222,26 @@ func (s *Set) Scopes() []string {
 		return nil
 	}
 	return slices.Clone(s.scopes)
+}
+
+// User returns the user username without authenticating it, for example to
+// check at a refresh that the user of a session still exists and what it
+// may have now.
+func (s *Set) User(username string) (User, bool) {
+	if s == nil {
+		return User{}, false
+	}
+	e, ok := s.users[username]
+	if !ok {
+		return User{}, false
+	}
+	return e.user.clone(), true
+}
+
+// Len returns the number of users and clients in the set.
+func (s *Set) Len() (users, clients int) {
+	if s == nil {
+		return 0, 0
+	}
+	return len(s.users), len(s.clients)
 }

@@ -130,6 +130,7 @@ type rawClient struct {
 	grantTypes  []string
 	scopes      []string
 	introspect  bool
+	admin       bool
 	issues      []string
 }
 
@@ -218,6 +219,8 @@ func readClient(index int, n *yaml.Node) rawClient {
 			c.scopes = list(v, key, &c.issues)
 		case "introspect":
 			c.introspect = boolean(v, key, &c.issues)
+		case "admin":
+			c.admin = boolean(v, key, &c.issues)
 		default:
 			return false
 		}
@@ -410,7 +413,7 @@ func (p *parser) clients(s *Set, raw []rawClient, scopes map[string]bool) []*par
 			}
 			continue
 		}
-		if len(r.grantTypes) == 0 && !r.introspect {
+		if len(r.grantTypes) == 0 && !r.introspect && !r.admin {
 			p.warnf("%s: allows no grant type and may not introspect, so it can do nothing", name)
 		}
 		for _, sc := range r.scopes {
@@ -420,7 +423,7 @@ func (p *parser) clients(s *Set, raw []rawClient, scopes map[string]bool) []*par
 		s.clients[r.clientID] = clientEntry{
 			client: Client{
 				ClientID: r.clientID, SecretHash: r.hash, GrantTypes: r.grantTypes,
-				Scopes: r.scopes, Introspect: r.introspect,
+				Scopes: r.scopes, Introspect: r.introspect, Admin: r.admin,
 			},
 			hash: h,
 		}

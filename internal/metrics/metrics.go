@@ -54,6 +54,7 @@ type Metrics struct {
 	rateLimited     *prometheus.CounterVec
 	storeDuration   *prometheus.HistogramVec
 	storeErrors     *prometheus.CounterVec
+	configReloads   *prometheus.CounterVec
 }
 
 // New returns Metrics in a new private registry, which also holds the Go
@@ -103,6 +104,10 @@ func New(version string) *Metrics {
 			Namespace: namespace, Name: "store_errors_total",
 			Help: "Failed store operations, by operation and kind: unavailable (cannot read or write now: the request got 503) or other. Outcomes such as a session not found or a reuse are not errors.",
 		}, []string{"operation", "kind"}),
+		configReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "config_reloads_total",
+			Help: "Reloads of CREDENTIALS_FILE (and the key set), by result: ok (the new files are in force) or error (refused; the previous configuration stays).",
+		}, []string{"result"}),
 	}
 	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: namespace, Name: "build_info",
@@ -116,6 +121,7 @@ func New(version string) *Metrics {
 		buildInfo,
 		m.requests, m.requestDuration, m.tokensIssued, m.refreshes, m.reuseDetected,
 		m.revocations, m.loginFailures, m.rateLimited, m.storeDuration, m.storeErrors,
+		m.configReloads,
 	)
 	// Every series the events can produce starts at zero, so a rate()
 	// over it works from the first scrape and an absent series means a
@@ -133,7 +139,19 @@ func New(version string) *Metrics {
 		m.loginFailures.WithLabelValues(k)
 	}
 	m.rateLimited.WithLabelValues("login_failures")
+	m.configReloads.WithLabelValues("ok")
+	m.configReloads.WithLabelValues("error")
 	return m
+}
+
+// ConfigReloaded counts one configuration reload, ok or refused; install it
+// as the reload.Reloader's onResult.
+func (m *Metrics) ConfigReloaded(ok bool) {
+	result := "error"
+	if ok {
+		result = "ok"
+	}
+	m.configReloads.WithLabelValues(result).Inc()
 }
 
 // Registry returns the private registry, for tests and for adding
