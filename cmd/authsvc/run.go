@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"crypto"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -88,16 +91,23 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		}
 		return errConfig
 	}
-	logOut := io.Writer(stderr)
+	logOut, auditOut := io.Writer(stderr), io.Writer(stderr)
 	if d := cfg.LogFlushInterval.V; d > 0 {
 		bw := newBatchWriter(stderr, d)
 		defer bw.Close() // runs last: the final log lines are written out
 		logOut = bw
+		// Audit events are written out at once, with the lines batched
+		// before them: each reaches the log before the response that
+		// reports it, so a SIGKILL or an OOM kill cannot lose it.
+		auditOut = immediate{bw}
 		// Start-up problems below are printed straight to stderr: write
 		// the log lines before them first, so the order is kept.
 		stderr = flushFirst{bw, stderr}
 	}
 	log := newLogger(logOut, cfg)
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
 
 	iss, creds, errs := buildKeysAndCredentials(cfg, log)
 	if len(errs) > 0 {
@@ -131,14 +141,17 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	}
 
 	svc := auth.New(auth.Config{
-		AccessTTL:           cfg.AccessTokenTTL.V,
-		RefreshTTL:          cfg.RefreshTokenTTL.V,
-		SessionMaxTTL:       cfg.SessionMaxTTL.V,
-		ReuseGrace:          cfg.RefreshReuseGrace.V,
-		ClockSkew:           cfg.ClockSkew.V,
-		LoginFailuresMax:    cfg.LoginFailuresMax.V,
-		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
-	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log, OnEvent: m.OnEvent})
+		AccessTTL:                  cfg.AccessTokenTTL.V,
+		RefreshTTL:                 cfg.RefreshTokenTTL.V,
+		SessionMaxTTL:              cfg.SessionMaxTTL.V,
+		ReuseGrace:                 cfg.RefreshReuseGrace.V,
+		ClockSkew:                  cfg.ClockSkew.V,
+		LoginFailuresMax:           cfg.LoginFailuresMax.V,
+		LoginFailuresWindow:        cfg.LoginFailuresWindow.V,
+		LoginFailuresMaxPerAddress: cfg.LoginFailuresMaxPerAddr.V,
+		HashQueueTimeout:           cfg.HashQueueTimeout.V,
+		NameKey:                    nameKey(cfg.SecretKey),
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: newLogger(auditOut, cfg), OnEvent: m.OnEvent})
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
 	// SIGHUP, on POST /admin/reload and when a file changes.
@@ -162,7 +175,8 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		Auth:        svc,
 		JWKS:        iss.JWKS(),
 		Log:         log,
-		IPExtractor: ipExtractor(cfg.trustedNets),
+		IPExtractor: ipExtractor(cfg.trustedNets, cfg.ClientIPHeader, log),
+		TrustedPeer: trustedPeer(cfg.trustedNets),
 		Ready:       svc.Ready,
 		Issuer:      cfg.JWTIssuer,
 		Scopes:      creds.Scopes(),
@@ -453,24 +467,63 @@ func storeName(cfg *Config) string {
 	return "redis"
 }
 
-// ipExtractor believes X-Forwarded-For / X-Real-IP only from the trusted
-// proxies; with none configured the client address is the peer address.
-func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+// ipExtractor believes the CLIENT_IP_HEADER (X-Forwarded-For or
+// X-Real-IP) only from the trusted proxies, and never the other header, so
+// behind a proxy that sets one, clients cannot choose their address by
+// sending the other. With no trusted proxy the client address is the peer
+// address; the first request that carries a forwarding header then logs a
+// warning, as every client behind that proxy shares one address for the
+// limits.
+func ipExtractor(trusted []*net.IPNet, header string, log *slog.Logger) echo.IPExtractor {
 	if len(trusted) == 0 {
-		return echo.ExtractIPDirect()
+		var warned atomic.Bool
+		return func(r *http.Request) string {
+			if !warned.Load() && (r.Header.Get(echo.HeaderXForwardedFor) != "" || r.Header.Get(echo.HeaderXRealIP) != "") &&
+				warned.CompareAndSwap(false, true) {
+				log.Warn("requests arrive with X-Forwarded-For or X-Real-IP but TRUSTED_PROXIES is empty: " +
+					"the client address is the proxy's, so every client behind it shares the login and rate limits; " +
+					"set TRUSTED_PROXIES to the proxy's addresses (and CLIENT_IP_HEADER to the header it sets)")
+			}
+			return echo.ExtractIPDirect()(r)
+		}
 	}
 	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
 	for _, n := range trusted {
 		opts = append(opts, echo.TrustIPRange(n))
 	}
-	xff := echo.ExtractIPFromXFFHeader(opts...)
-	realIP := echo.ExtractIPFromRealIPHeader(opts...)
-	return func(r *http.Request) string {
-		if len(r.Header.Values(echo.HeaderXForwardedFor)) > 0 {
-			return xff(r)
-		}
-		return realIP(r)
+	if http.CanonicalHeaderKey(header) == http.CanonicalHeaderKey(echo.HeaderXRealIP) {
+		return echo.ExtractIPFromRealIPHeader(opts...)
 	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// trustedPeer reports whether a request comes straight from one of the
+// trusted proxies, whose X-Request-ID is then kept.
+func trustedPeer(trusted []*net.IPNet) func(*http.Request) bool {
+	return func(r *http.Request) bool {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			return false
+		}
+		ip := net.ParseIP(host)
+		for _, n := range trusted {
+			if ip != nil && n.Contains(ip) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// nameKey derives the key of the hashes that failure counters and audit
+// events keep instead of names: HKDF-SHA256 of SECRET_KEY with its own
+// label, so every replica computes the same and nothing else uses it.
+func nameKey(secret Secret) []byte {
+	k, err := hkdf.Key(sha256.New, []byte(secret.Reveal()), nil, "authsvc login-failure names v1", 32)
+	if err != nil {
+		panic(err) // only for an output length HKDF cannot give
+	}
+	return k
 }
 
 // hostPort turns a listen address into one a local client can dial.

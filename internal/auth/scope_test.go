@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -66,5 +67,34 @@ func TestNameHash_FixedSizeKeyedNoCollisions(t *testing.T) {
 	}
 	if strings.Contains(long, "xxx") {
 		t.Error("the hash carries the name")
+	}
+}
+
+func TestParseScope_Bounds(t *testing.T) {
+	tokens := func(n int, tok func(i int) string) string {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = tok(i)
+		}
+		return strings.Join(parts, " ")
+	}
+	cases := []struct {
+		name  string
+		scope string
+		ok    bool
+	}{
+		{"at the token limit", tokens(MaxScopeTokens, func(i int) string { return fmt.Sprint("s", i) }), true},
+		{"one token too many", tokens(MaxScopeTokens+1, func(i int) string { return fmt.Sprint("s", i) }), false},
+		{"repeats count too", tokens(MaxScopeTokens+1, func(int) string { return "read" }), false},
+		{"longest token", strings.Repeat("a", MaxScopeTokenLen), true},
+		{"token too long", strings.Repeat("a", MaxScopeTokenLen+1), false},
+		{"many spaces, few tokens", strings.Repeat(" ", 8000) + "read", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, ok := parseScope(tc.scope); ok != tc.ok {
+				t.Fatalf("parseScope ok = %v, want %v", ok, tc.ok)
+			}
+		})
 	}
 }
