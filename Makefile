@@ -40,7 +40,7 @@ test: ## run every test with the race detector (needs redis-server on PATH)
 	$(GO) test -race -count=1 -timeout 15m -skip '^TestFault_' ./...
 	@# The fault tests (Redis killed, Sentinel failover, Cluster node down, 3 replicas
 	@# under attack) run verbosely so that their counts stay in the output.
-	$(GO) test -race -count=1 -timeout 10m -v -run '^TestFault_' ./cmd/authsvc
+	$(GO) test -race -count=1 -timeout 10m -v -run '^TestFault_' ./e2e
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

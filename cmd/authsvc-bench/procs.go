@@ -15,91 +15,44 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/authsvc/authsvc/internal/launch"
 )
 
 // proc is a child process the benchmark started; it is stopped by its PID.
 type proc struct {
+	*launch.Process
 	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
-	err  error
 }
 
 // startProc runs bin with args and env, its output going to logPath.
 func startProc(name, bin string, args, env []string, logPath string) (*proc, error) {
-	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	p, err := launch.Start(launch.Spec{Name: name, Path: bin, Args: args, Env: env, LogPath: logPath})
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		logFile.Close()
-		close(p.done)
-	}()
-	return p, nil
+	return &proc{Process: p, name: name}, nil
 }
 
-func (p *proc) pid() int { return p.cmd.Process.Pid }
+func (p *proc) pid() int { return p.Pid() }
 
-func (p *proc) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
+func (p *proc) exited() bool { return p.Exited() }
 
 // stop sends SIGTERM to the process's PID and waits; after 10 s it sends
 // SIGKILL to the same PID.
-func (p *proc) stop() {
-	if p.exited() {
-		return
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
-	}
-}
+func (p *proc) stop() { p.Stop(syscall.SIGTERM, 10*time.Second) }
 
 // tail returns the end of the process's log, for error messages.
-func (p *proc) tail() string {
-	b, _ := os.ReadFile(p.log)
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return string(b)
-}
+func (p *proc) tail() string { return p.Tail(30) }
 
 // waitReady polls ready until it succeeds, the process exits, or 20 s pass.
 func (p *proc) waitReady(ctx context.Context, ready func() bool) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for !ready() {
-		if p.exited() {
-			return fmt.Errorf("%s exited at start-up (%v):\n%s", p.name, p.err, p.tail())
+	return p.WaitReady(ctx, 20*time.Second, func() error {
+		if !ready() {
+			return errors.New("not ready")
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not become ready in 20 s:\n%s", p.name, p.tail())
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // httpReady reports whether GET url answers 200.
@@ -111,14 +64,7 @@ func httpReady(url string) func() bool {
 }
 
 // freeAddr returns a loopback address whose port was free a moment ago.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
+func freeAddr() (string, error) { return launch.FreeAddr() }
 
 // redisServer is the benchmark's private redis-server: a free loopback
 // port, no persistence, its files in dir.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/authsvc/authsvc/dpop"
 )
 
 // Secret is a configuration value that must never be printed: its String,
@@ -124,7 +126,7 @@ func (b *Bool) Decode(v string) error {
 	return nil
 }
 
-// Config is every setting of contract §5, read from the environment.
+// Config is every setting (docs/configuration.md), read from the environment.
 type Config struct {
 	SecretKey                 Secret     `envconfig:"SECRET_KEY"`
 	SecretKeyPrevious         SecretList `envconfig:"SECRET_KEY_PREVIOUS"`
@@ -163,6 +165,9 @@ type Config struct {
 	LogFormat                 string     `envconfig:"LOG_FORMAT" default:"json"`
 	LogFlushInterval          Duration   `envconfig:"LOG_FLUSH_INTERVAL" default:"100ms"`
 	PprofAddr                 string     `envconfig:"PPROF_ADDR"`
+	DPoPSigningAlgs           List       `envconfig:"DPOP_SIGNING_ALGS" default:"ES256,EdDSA,RS256,PS256"`
+	DPoPProofLifetime         Duration   `envconfig:"DPOP_PROOF_LIFETIME" default:"60s"`
+	DPoPNonceRequired         Bool       `envconfig:"DPOP_NONCE_REQUIRED" default:"false"`
 
 	// trustedNets is TrustedProxies parsed by Validate.
 	trustedNets []*net.IPNet
@@ -172,8 +177,12 @@ type Config struct {
 	fileFailed []string
 }
 
-// maxReuseGrace is the contract's upper bound for REFRESH_REUSE_GRACE.
+// maxReuseGrace is the upper bound of REFRESH_REUSE_GRACE (docs/configuration.md).
 const maxReuseGrace = 60 * time.Second
+
+// maxDPoPProofLifetime bounds DPOP_PROOF_LIFETIME: a proof is meant to be
+// made for one request, and each jti is kept in the store that long.
+const maxDPoPProofLifetime = 10 * time.Minute
 
 // loadConfig reads the environment. It fails only when envconfig itself
 // cannot run; value problems are reported by Validate.
@@ -257,6 +266,7 @@ func (c *Config) Validate() []error {
 		{"CLOCK_SKEW", c.ClockSkew, 0, 5 * time.Minute},
 		{"LOGIN_FAILURES_WINDOW", c.LoginFailuresWindow, 1, 0},
 		{"LOG_FLUSH_INTERVAL", c.LogFlushInterval, 0, 10 * time.Second},
+		{"DPOP_PROOF_LIFETIME", c.DPoPProofLifetime, 1, maxDPoPProofLifetime},
 	} {
 		switch {
 		case d.d.Err != nil:
@@ -352,6 +362,7 @@ func (c *Config) Validate() []error {
 	default:
 		bad("LOG_FORMAT", "must be json or text")
 	}
+	errs = append(errs, c.validateDPoP()...)
 	if c.PprofAddr != "" && !loopbackAddr(c.PprofAddr) {
 		bad("PPROF_ADDR", "must be a loopback host:port such as 127.0.0.1:6060")
 	}
@@ -373,6 +384,24 @@ func (c *Config) Warnings() []string {
 		w = append(w, "STORE=memory: sessions, revocations and failure counters live in this process only; a restart logs everyone out and forgets every revocation, and replicas share nothing. Use it for development only")
 	}
 	return w
+}
+
+// validateDPoP checks the DPoP settings (RFC 9449) that the duration table
+// does not: the proof algorithms and DPOP_NONCE_REQUIRED.
+func (c *Config) validateDPoP() []error {
+	var errs []error
+	if len(c.DPoPSigningAlgs) == 0 {
+		errs = append(errs, fmt.Errorf("DPOP_SIGNING_ALGS: must name at least one of %s", strings.Join(dpop.SupportedAlgs, ",")))
+	}
+	for _, a := range c.DPoPSigningAlgs {
+		if !slices.Contains(dpop.SupportedAlgs, a) {
+			errs = append(errs, fmt.Errorf("DPOP_SIGNING_ALGS: %q is not one of %s", a, strings.Join(dpop.SupportedAlgs, ",")))
+		}
+	}
+	if c.DPoPNonceRequired.Err != nil {
+		errs = append(errs, fmt.Errorf("DPOP_NONCE_REQUIRED: %v", c.DPoPNonceRequired.Err))
+	}
+	return errs
 }
 
 // validateRedis checks the store topology settings.

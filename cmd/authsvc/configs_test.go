@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // TestConfigs_CredentialFilesParse keeps the shipped credential files valid:
@@ -26,7 +27,7 @@ func TestConfigs_CredentialFilesParse(t *testing.T) {
 	if _, _, err := credential.Parse(data); err == nil {
 		t.Error("credentials.example.yaml parses with its placeholders")
 	}
-	filled := regexp.MustCompile(`"REPLACE:[^"]*"`).ReplaceAllLiteralString(string(data), `"`+mustHash(t, "example")+`"`)
+	filled := regexp.MustCompile(`"REPLACE:[^"]*"`).ReplaceAllLiteralString(string(data), `"`+testkit.MustHash(t, "example")+`"`)
 	if _, _, err := credential.Parse([]byte(filled)); err != nil {
 		t.Errorf("credentials.example.yaml with real hashes: %v", err)
 	}

@@ -36,11 +36,15 @@ import (
 	"github.com/authsvc/authsvc/internal/tlscert"
 )
 
-// shutdownTimeout bounds the graceful shutdown; the contract allows 10 s.
+// shutdownTimeout bounds the graceful shutdown; docs/operations.md promises an exit within 10 s of SIGTERM.
 const shutdownTimeout = 8 * time.Second
 
 // errConfig marks a start-up failure whose lines were already printed.
 var errConfig = errors.New("invalid configuration")
+
+// errRedisURL is a REDIS_URL go-redis cannot parse. It never quotes the URL,
+// which may hold a password.
+var errRedisURL = errors.New("REDIS_URL: cannot be parsed")
 
 // run is the whole program: it dispatches the subcommands, or serves until
 // ctx is cancelled (SIGINT/SIGTERM).
@@ -51,6 +55,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return hashPassword(stdin, stdout)
 		case "gen-client-secret":
 			return genClientSecret(stdout)
+		case "check-config":
+			return checkConfig(stdout, stderr)
 		case "healthcheck":
 			return healthcheck(ctx, os.Getenv)
 		case "version":
@@ -73,6 +79,7 @@ With no command, authsvc serves (configured by environment variables; see README
 Commands:
   hash-password      read a password on stdin, print its argon2id hash
   gen-client-secret  print a new random client secret and its hash
+  check-config       validate the configuration as start-up does, without serving
   healthcheck        exit 0 when the local service is ready
   version            print the version of this build
 `
@@ -442,7 +449,7 @@ func redisClient(cfg *Config) (goredis.UniversalClient, error) {
 	}
 	opts, err := goredis.ParseURL(cfg.RedisURL.Reveal())
 	if err != nil {
-		return nil, errors.New("REDIS_URL: cannot be parsed") // never quote it: it may hold a password
+		return nil, errRedisURL
 	}
 	opts.MaxRetries = redisMaxRetries
 	opts.DialTimeout = redisDialTimeout

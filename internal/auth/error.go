@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// Code is an OAuth 2.0 error code (RFC 6749 §5.2, RFC 7009 §2.2.1) or one of
-// the two codes authsvc adds for rate limiting and store outages.
+// Code is an OAuth 2.0 error code (RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 9449
+// §5) or one of the two codes authsvc adds for rate limiting and store
+// outages.
 type Code string
 
 // The error codes authsvc returns. The handler package maps each to its HTTP
@@ -20,7 +21,13 @@ const (
 	InvalidScope           Code = "invalid_scope"
 	TooManyRequests        Code = "too_many_requests"
 	TemporarilyUnavailable Code = "temporarily_unavailable"
-	ServerError            Code = "server_error"
+	// InvalidDPoPProof: a bad DPoP proof, or a required one missing (RFC
+	// 9449 §5, §7.1).
+	InvalidDPoPProof Code = "invalid_dpop_proof"
+	// UseDPoPNonce: the DPoP proof lacks the server's current nonce (RFC
+	// 9449 §8); the answer carries the nonce to use.
+	UseDPoPNonce Code = "use_dpop_nonce"
+	ServerError  Code = "server_error"
 )
 
 // Error is a protocol error. Code and Description are public: they go to the
@@ -31,6 +38,8 @@ type Error struct {
 	Description string
 	// RetryAfter, when positive, is sent as the Retry-After header.
 	RetryAfter time.Duration
+	// DPoPNonce, when set, is sent as the DPoP-Nonce header (RFC 9449 §8).
+	DPoPNonce string
 	// Err is the internal cause; it never reaches the client.
 	Err error
 }

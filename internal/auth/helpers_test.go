@@ -8,24 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
 	"github.com/authsvc/authsvc/internal/auth"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/issuer"
 	"github.com/authsvc/authsvc/internal/store"
 	"github.com/authsvc/authsvc/internal/store/memory"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
-
-// clock is a manual clock for the service, its issuer and its store.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 const (
 	testIssuer   = "https://auth.test"
@@ -40,7 +29,7 @@ const (
 // billing (may log users in).
 type fixture struct {
 	svc     *auth.Service
-	clock   *clock
+	clock   *testkit.Clock
 	secrets map[string]string // client_id → secret
 
 	mu     sync.Mutex
@@ -71,7 +60,7 @@ func newFixture(t *testing.T, cfg ...auth.Config) *fixture {
 // not nil.
 func newFixtureWith(t *testing.T, wrap func(store.Store) store.Store, cfg ...auth.Config) *fixture {
 	t.Helper()
-	clk := &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
+	clk := testkit.NewClock(testkit.T0)
 	iss, err := issuer.New(issuer.Config{
 		Algorithm: "HS256", Secret: []byte("test-secret-key-0123456789-abcdefghij"),
 		Issuer: testIssuer, Audience: []string{testAudience}, Leeway: 30 * time.Second, Now: clk.Now,
@@ -79,10 +68,7 @@ func newFixtureWith(t *testing.T, wrap func(store.Store) store.Store, cfg ...aut
 	if err != nil {
 		t.Fatal(err)
 	}
-	pw, err := bcrypt.GenerateFromPassword([]byte(userPassword), bcrypt.MinCost)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pw := testkit.MustHash(t, userPassword)
 	f := &fixture{clock: clk, secrets: map[string]string{}}
 	yaml := fmt.Sprintf("users:\n  - username: alice\n    password_hash: %q\n    scopes: [read, write]\n"+
 		"  - username: bob\n    password_hash: %q\n    scopes: [read]\nclients:\n", pw, pw)

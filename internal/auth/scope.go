@@ -40,7 +40,7 @@ func parseScope(s string) (tokens []string, ok bool) {
 	return tokens, true
 }
 
-// grantScope applies the contract's rule: granted = requested ∩ allowed;
+// grantScope applies the scope rule of docs/api.md: granted = requested ∩ allowed;
 // anything requested but not allowed is an invalid_scope error; nothing
 // requested grants everything allowed.
 func grantScope(requested string, allowed []string) (string, error) {

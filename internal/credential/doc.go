@@ -61,8 +61,8 @@
 //
 // # Timing
 //
-// A failed login must not reveal whether the username exists (API contract
-// §2). [Set.AuthenticateUser] therefore verifies every attempt against a real
+// A failed login must not reveal whether the username exists (RFC 6749
+// §5.2 gives both the same invalid_grant; docs/security.md). [Set.AuthenticateUser] therefore verifies every attempt against a real
 // hash: the user's own, or, for an unknown username, a dummy hash computed at
 // Parse time from a random password with the algorithm and settings most
 // users have (ties go to the setting met first in the file). Clients are

@@ -3,23 +3,11 @@ package credential
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/authsvc/authsvc/internal/testkit"
 )
-
-// manualClock is a settable clock for the gate.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *manualClock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // acquired reports whether g.acquire returns within a short wait, and
 // returns its release (nil when it blocked).
@@ -51,9 +39,9 @@ func TestHashGate_Slots(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := &manualClock{t: time.Unix(1_800_000_000, 0)}
-			g := newHashGate(tc.cpus, clk.now)
-			clk.add(time.Hour) // long quiet
+			clk := testkit.NewClock(time.Unix(1_800_000_000, 0))
+			g := newHashGate(tc.cpus, clk.Now)
+			clk.Advance(time.Hour) // long quiet
 			if tc.busy {
 				g.noteActivity()
 			}
@@ -78,8 +66,8 @@ func TestHashGate_Slots(t *testing.T) {
 }
 
 func TestHashGate_ExtraSlotsOpenAfterQuiet(t *testing.T) {
-	clk := &manualClock{t: time.Unix(1_800_000_000, 0)}
-	g := newHashGate(2, clk.now)
+	clk := testkit.NewClock(time.Unix(1_800_000_000, 0))
+	g := newHashGate(2, clk.Now)
 	g.noteActivity()
 	first := tryAcquire(g)
 	if first == nil {
@@ -90,7 +78,7 @@ func TestHashGate_ExtraSlotsOpenAfterQuiet(t *testing.T) {
 	}
 	// The blocked acquire above holds the base slot once first releases;
 	// now the service goes quiet and a new request gets the extra slot.
-	clk.add(quietFor)
+	clk.Advance(quietFor)
 	second := tryAcquire(g)
 	if second == nil {
 		t.Fatal("the extra slot stayed closed after the quiet period")
@@ -101,11 +89,11 @@ func TestHashGate_ExtraSlotsOpenAfterQuiet(t *testing.T) {
 }
 
 func TestHashGate_BusyBaseSlotRests(t *testing.T) {
-	clk := &manualClock{t: time.Unix(1_800_000_000, 0)}
-	g := newHashGate(2, clk.now)
+	clk := testkit.NewClock(time.Unix(1_800_000_000, 0))
+	g := newHashGate(2, clk.Now)
 	g.noteActivity()
 	release := mustAcquire(g)
-	clk.add(900 * time.Millisecond) // the "hash" took 900 ms
+	clk.Advance(900 * time.Millisecond) // the "hash" took 900 ms
 	g.noteActivity()
 	released := time.Now()
 	release()
@@ -152,8 +140,7 @@ func TestHashGate_GivesUp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := &manualClock{t: time.Unix(1_800_000_000, 0)}
-			g := newHashGate(1, clk.now)
+			g := newHashGate(1, testkit.NewClock(time.Unix(1_800_000_000, 0)).Now)
 			hold := mustAcquire(g) // the only slot
 			ctx, cancel := tt.ctx()
 			defer cancel()
@@ -169,8 +156,7 @@ func TestHashGate_GivesUp(t *testing.T) {
 }
 
 func TestHashGate_DeadClientNeverAdmitted(t *testing.T) {
-	clk := &manualClock{t: time.Unix(1_800_000_000, 0)}
-	g := newHashGate(2, clk.now) // a free slot
+	g := newHashGate(2, testkit.NewClock(time.Unix(1_800_000_000, 0)).Now) // a free slot
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if r, err := g.acquire(ctx); !errors.Is(err, context.Canceled) || r != nil {

@@ -12,7 +12,7 @@ import (
 )
 
 // statusOf is the one table from protocol error codes to HTTP statuses
-// (RFC 6749 §5.2 and the contract's error table).
+// (RFC 6749 §5.2; the table in docs/api.md).
 var statusOf = map[auth.Code]int{
 	auth.InvalidRequest:         http.StatusBadRequest,
 	auth.InvalidClient:          http.StatusUnauthorized,
@@ -22,6 +22,8 @@ var statusOf = map[auth.Code]int{
 	auth.InvalidScope:           http.StatusBadRequest,
 	auth.TooManyRequests:        http.StatusTooManyRequests,
 	auth.TemporarilyUnavailable: http.StatusServiceUnavailable,
+	auth.InvalidDPoPProof:       http.StatusBadRequest,
+	auth.UseDPoPNonce:           http.StatusBadRequest,
 	auth.ServerError:            http.StatusInternalServerError,
 }
 
@@ -50,6 +52,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		if retryAfter > 0 {
 			h.Set(echo.HeaderRetryAfter, strconv.Itoa(retryAfter))
+		}
+		if nonce := dpopNonceOf(err); nonce != "" {
+			h.Set(headerDPoPNonce, nonce)
 		}
 		if status >= 500 {
 			// The full cause goes to the log with the request id; the
@@ -100,6 +105,18 @@ func describe(err error) (int, errorBody, int) {
 		}
 	}
 	return http.StatusInternalServerError, errorBody{Error: auth.ServerError, Description: "internal error"}, 0
+}
+
+// headerDPoPNonce carries the server's current DPoP nonce (RFC 9449 §8).
+const headerDPoPNonce = "DPoP-Nonce"
+
+// dpopNonceOf returns the DPoP nonce an error carries for its answer.
+func dpopNonceOf(err error) string {
+	var ae *auth.Error
+	if errors.As(err, &ae) {
+		return ae.DPoPNonce
+	}
+	return ""
 }
 
 // causeOf returns the internal cause of err for the log. auth.Error's own

@@ -72,7 +72,7 @@ func FuzzClientAuth(f *testing.F) {
 }
 
 // checkParse runs parseBody and checks its invariants: it never panics,
-// every refusal is a protocol error of the contract, and what it accepts is
+// every refusal is a documented protocol error (RFC 6749 §5.2, docs/api.md), and what it accepts is
 // valid UTF-8 within the per-parameter limits. ok runs on accepted input.
 func checkParse(t *testing.T, ctype string, body []byte, ok func(params)) {
 	t.Helper()

@@ -75,7 +75,7 @@ func TestOpenAPI_MatchesRouter(t *testing.T) {
 	}
 }
 
-// TestOpenAPI_OperationsAreComplete checks what the contract promises of
+// TestOpenAPI_OperationsAreComplete checks what docs/api.md promises of
 // every operation: POST bodies as form and JSON, the common errors, and a
 // success response.
 func TestOpenAPI_OperationsAreComplete(t *testing.T) {

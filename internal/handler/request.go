@@ -18,7 +18,7 @@ import (
 	"github.com/authsvc/authsvc/internal/credential"
 )
 
-// MaxBodyBytes is the largest request body accepted (contract §1); a larger
+// MaxBodyBytes is the largest request body accepted (docs/api.md); a larger
 // one gets 413.
 const MaxBodyBytes = 64 << 10
 
@@ -58,7 +58,7 @@ var (
 	errQueryParameters = auth.ErrorF(auth.InvalidRequest, "parameters must be sent in the request body, not the URL")
 )
 
-// parseBody reads a POST body strictly (contract §1, RFC 6749 §3.2): no query
+// parseBody reads a POST body strictly (RFC 6749 §2.3.1 and §3.2, docs/api.md): no query
 // parameters, a form or a JSON object of strings, every parameter at most
 // once, UTF-8 only, within MaxBodyBytes. Echo's Bind is not used: it merges the
 // query string and accepts XML.

@@ -159,6 +159,11 @@ func TestDescribe_MapsEveryCode(t *testing.T) {
 			t.Errorf("%s: got %d %s", code, got, body.Error)
 		}
 	}
+	for _, code := range []auth.Code{auth.InvalidDPoPProof, auth.UseDPoPNonce} {
+		if got, body, _ := describe(&auth.Error{Code: code}); got != http.StatusBadRequest || body.Error != code {
+			t.Errorf("%s: got %d %s, want 400 (RFC 9449 §5, §8)", code, got, body.Error)
+		}
+	}
 	if s, b, _ := describe(errors.New("boom: secret detail")); s != 500 || b.Description != "internal error" {
 		t.Errorf("unknown error: %d %+v", s, b)
 	}

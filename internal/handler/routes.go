@@ -49,7 +49,7 @@ type Deps struct {
 	HSTS bool
 }
 
-// New returns the HTTP handler with every route of the contract.
+// New returns the HTTP handler with every route of docs/api.md.
 func New(d Deps) *echo.Echo {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)

@@ -9,7 +9,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// Values of the "type" claim and of the typ header (contract §4, RFC 9068).
+// Values of the "type" claim and of the typ header (RFC 9068 §2.1, docs/api.md).
 const (
 	typeAccess  = "access"
 	typeRefresh = "refresh"

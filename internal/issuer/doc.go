@@ -1,5 +1,5 @@
 // Package issuer holds authsvc's signing keys and is the one place that signs
-// and verifies tokens (API contract §4).
+// and verifies tokens (RFC 9068, RFC 8725; docs/api.md).
 //
 // An [Issuer] is built once at start-up by [New] from an already parsed
 // [Config]: keys are checked and converted, key ids (kid) and the JWKS document

@@ -1,22 +1,16 @@
 package issuer_test
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authsvc/authsvc/internal/issuer"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 const (
@@ -25,87 +19,24 @@ const (
 )
 
 // t0 is the start of every test clock: a whole second, far from the epoch.
-var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+var t0 = testkit.T0
 
-// RSA keys are slow to generate, so the tests share a few.
+// The shared keys and key makers of internal/testkit, under the names the
+// tests use.
 var (
-	rsaKeyA = sync.OnceValue(func() *rsa.PrivateKey { return genRSA(2048) })
-	rsaKeyB = sync.OnceValue(func() *rsa.PrivateKey { return genRSA(2048) })
-	rsa1024 = sync.OnceValue(func() *rsa.PrivateKey { return genRSA(1024) })
+	rsaKeyA        = testkit.RSAKey
+	rsaKeyB        = testkit.OtherRSAKey
+	rsa1024        = testkit.WeakRSAKey
+	mustSecret     = testkit.MustRandom
+	mustECDSA      = testkit.MustECDSA
+	mustEd25519    = testkit.MustEd25519
+	mustPrivateKey = testkit.MustSigner
 )
 
-func genRSA(bits int) *rsa.PrivateKey {
-	k, err := rsa.GenerateKey(rand.Reader, bits)
-	if err != nil {
-		panic(err)
-	}
-	return k
-}
-
 // clock is an injectable clock that tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type clock = testkit.Clock
 
-func newClock() *clock { return &clock{now: t0} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-// mustSecret returns n random bytes.
-func mustSecret(tb testing.TB, n int) []byte {
-	tb.Helper()
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		tb.Fatal(err)
-	}
-	return b
-}
-
-func mustECDSA(tb testing.TB, c elliptic.Curve) *ecdsa.PrivateKey {
-	tb.Helper()
-	k, err := ecdsa.GenerateKey(c, rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return k
-}
-
-func mustEd25519(tb testing.TB) ed25519.PrivateKey {
-	tb.Helper()
-	_, k, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return k
-}
-
-// mustPrivateKey returns a fresh signing key for alg (nil for HS256).
-func mustPrivateKey(tb testing.TB, alg string) crypto.Signer {
-	tb.Helper()
-	switch alg {
-	case "HS256":
-		return nil
-	case "RS256":
-		return rsaKeyA()
-	case "ES256":
-		return mustECDSA(tb, elliptic.P256())
-	case "EdDSA":
-		return mustEd25519(tb)
-	}
-	tb.Fatalf("unknown algorithm %q", alg)
-	return nil
-}
+func newClock() *clock { return testkit.NewClock(t0) }
 
 // fixture is an Issuer with everything a test needs to forge tokens for it.
 type fixture struct {

@@ -29,9 +29,9 @@ const (
 )
 
 const (
-	// minSecretLen is the shortest HMAC key accepted (contract §5).
+	// minSecretLen is the shortest HMAC key accepted (docs/configuration.md).
 	minSecretLen = 32
-	// minRSABits is the smallest RSA modulus accepted (contract §5).
+	// minRSABits is the smallest RSA modulus accepted (docs/configuration.md).
 	minRSABits = 2048
 	// idLen is the number of random bytes in a token id (128 bits).
 	idLen = 16
@@ -39,7 +39,7 @@ const (
 
 // Config is everything an Issuer needs. Files and environment variables are
 // read elsewhere; keys arrive parsed. The environment variable each field
-// comes from is named in its comment (contract §5).
+// comes from is named in its comment (docs/configuration.md).
 type Config struct {
 	// Algorithm signs access tokens: "HS256", "RS256", "ES256" or "EdDSA"
 	// (JWT_ALGORITHM).

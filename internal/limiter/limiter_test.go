@@ -5,18 +5,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
-
-func newClock() *clock { return &clock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
+func newClock() *testkit.Clock { return testkit.NewClock(testkit.T0) }
 
 // take calls Allow n times for addr and returns how many passed and the last
 // refusal's retry delay.
@@ -55,11 +48,11 @@ func TestAllow_RefillsAtTheRateAndSaysWhen(t *testing.T) {
 	if ok || retry <= 0 || retry > 250*time.Millisecond {
 		t.Fatalf("empty bucket: ok=%v retry=%v, want refusal with 0 < retry ≤ 250ms", ok, retry)
 	}
-	c.Add(retry)
+	c.Advance(retry)
 	if ok, _ := l.Allow("192.0.2.1"); !ok {
 		t.Fatal("refused after the announced delay")
 	}
-	c.Add(10 * time.Second)
+	c.Advance(10 * time.Second)
 	if got, _ := take(l, "192.0.2.1", 100); got != 8 {
 		t.Fatalf("after a long pause passed %d, want the burst 8", got)
 	}

@@ -16,7 +16,7 @@ func (m *Metrics) Store(s store.Store) store.Store {
 }
 
 // instrumentedStore decorates a store.Store. It embeds the store, so a
-// method added to the contract later still passes through (uninstrumented
+// method added to the store interface later still passes through (uninstrumented
 // until it is listed here).
 type instrumentedStore struct {
 	store.Store
@@ -71,6 +71,12 @@ func (s *instrumentedStore) DenyAccessToken(ctx context.Context, jti string, exp
 func (s *instrumentedStore) AccessTokenDenied(ctx context.Context, jti string) (_ bool, err error) {
 	defer s.observe("access_token_denied", time.Now(), &err)
 	return s.Store.AccessTokenDenied(ctx, jti)
+}
+
+// UseProof implements store.Store.
+func (s *instrumentedStore) UseProof(ctx context.Context, id string, until time.Time) (_ bool, err error) {
+	defer s.observe("use_proof", time.Now(), &err)
+	return s.Store.UseProof(ctx, id, until)
 }
 
 // AddFailure implements store.Store.

@@ -18,6 +18,7 @@ package redistest
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -30,6 +31,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/authsvc/authsvc/internal/launch"
 )
 
 // binary is the name of the Redis server executable looked up on PATH.
@@ -328,7 +331,7 @@ func (s *Server) launchAndWait() (*process, error) {
 		args = append(args, "--cluster-port", strconv.Itoa(s.busPort))
 	}
 	args = append(args, s.args...)
-	proc, err := launch(s.bin, s.dir, args)
+	proc, err := startProcess(s.bin, s.dir, args)
 	if err != nil {
 		return nil, err
 	}
@@ -376,115 +379,47 @@ func serverArgs(dir string, cfg config) []string {
 
 // freePort returns a loopback TCP port that was free a moment ago. It is a
 // variable so the package's tests can simulate a port taken in between.
-var freePort = func() (int, error) {
-	for {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		if err := l.Close(); err != nil {
-			return 0, err
-		}
-		if port != defaultRedisPort {
-			return port, nil
-		}
-	}
-}
+var freePort = launch.FreePort
 
 // errPortInUse means redis-server could not bind its port.
 var errPortInUse = errors.New("port in use")
 
 // process is one running redis-server.
 type process struct {
-	cmd  *exec.Cmd
-	log  string        // path of the output file
-	done chan struct{} // closed when the process has exited
-	err  error         // exit status, valid after done is closed
+	*launch.Process
 }
 
-// launch starts bin in dir with args, its output appended to dir/redis.log.
-func launch(bin, dir string, args []string) (*process, error) {
-	logPath := filepath.Join(dir, logFile)
-	out, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+// startProcess starts bin in dir with args, its output appended to dir/redis.log.
+func startProcess(bin, dir string, args []string) (*process, error) {
+	p, err := launch.Start(launch.Spec{
+		Name: binary, Path: bin, Args: args, Dir: dir,
+		Env:     []string{"PATH=" + os.Getenv("PATH")},
+		LogPath: filepath.Join(dir, logFile),
+	})
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	cmd.Stdout = out
-	cmd.Stderr = out
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return nil, err
-	}
-	p := &process{cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() {
-		p.err = cmd.Wait()
-		out.Close()
-		close(p.done)
-	}()
-	return p, nil
+	return &process{p}, nil
 }
 
 // kill sends sig and waits for the process to exit, escalating to SIGKILL
 // after stopTimeout.
 func (p *process) kill(sig syscall.Signal) {
-	_ = p.cmd.Process.Signal(sig)
-	select {
-	case <-p.done:
-		return
-	case <-time.After(stopTimeout):
-	}
-	_ = p.cmd.Process.Kill()
-	<-p.done
-}
-
-// exited reports whether the process has exited.
-func (p *process) exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// tail returns the last lines of the process's output, for error messages.
-func (p *process) tail() string {
-	b, err := os.ReadFile(p.log)
-	if err != nil {
-		return ""
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > 10 {
-		lines = lines[len(lines)-10:]
-	}
-	return strings.Join(lines, "\n")
+	p.Stop(sig, stopTimeout)
 }
 
 // waitReady waits until the server at addr answers PING, or fails when the
 // process exits or timeout passes. A server still loading its AOF answers
 // LOADING and is waited for.
 func waitReady(addr string, p *process, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		if p.exited() {
-			out := p.tail()
-			if strings.Contains(out, "Address already in use") {
-				return fmt.Errorf("%w: %s", errPortInUse, addr)
-			}
-			return fmt.Errorf("redis-server exited (%v); output:\n%s", p.err, out)
-		}
-		ok, err := ping(addr)
-		if ok {
-			return nil
-		}
-		last = err
-		time.Sleep(10 * time.Millisecond)
+	err := p.WaitReady(context.Background(), timeout, func() error {
+		_, err := ping(addr)
+		return err
+	})
+	if errors.Is(err, launch.ErrExited) && strings.Contains(p.Tail(10), "Address already in use") {
+		return fmt.Errorf("%w: %s", errPortInUse, addr)
 	}
-	return fmt.Errorf("redis-server on %s not ready after %v (last: %v); output:\n%s", addr, timeout, last, p.tail())
+	return err
 }
 
 // ping sends one inline PING and reports whether the server is serving.

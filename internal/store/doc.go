@@ -1,5 +1,6 @@
 // Package store defines where authsvc keeps its state: refresh-token families
-// (login sessions), the access-token denylist and login-failure counters.
+// (login sessions), the access-token denylist, login-failure counters and
+// the DPoP proof ids already used.
 //
 // Guarantees every implementation gives:
 //
@@ -9,7 +10,7 @@
 //     atomic step.
 //   - Nothing lives forever: a family expires with its current refresh token,
 //     a denylist entry with its access token, a failure counter with its
-//     window. The keyspace does not grow without bound.
+//     window, a used DPoP proof id when the proof would be too old anyway. The keyspace does not grow without bound.
 //   - Errors that mean "cannot read or write right now" are reported as
 //     ErrUnavailable, so callers fail closed.
 //   - Tokens themselves are never stored, only their ids and claims.

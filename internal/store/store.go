@@ -117,8 +117,8 @@ type FailureCount struct {
 	ResetIn time.Duration
 }
 
-// Store keeps refresh-token families, the access-token denylist and login
-// failure counters. Every method is safe for concurrent use by many
+// Store keeps refresh-token families, the access-token denylist, login
+// failure counters and the DPoP proof ids already used. Every method is safe for concurrent use by many
 // goroutines and, for shared implementations, by many processes.
 type Store interface {
 	// CreateSession stores a new family whose current refresh token is
@@ -177,6 +177,15 @@ type Store interface {
 	// Failures returns the counts of k in the address's current window (all
 	// zero when there is none). It changes nothing.
 	Failures(ctx context.Context, k FailureKey) (FailureCount, error)
+
+	// UseProof records that the DPoP proof id was used and reports whether
+	// this was its first use (RFC 9449 §11.1). It MUST be atomic: of any
+	// number of concurrent calls with the same id, across processes,
+	// exactly one gets true. The record expires at until, after which the
+	// proof would be refused for its age anyway; an until not after now
+	// records nothing and returns true. id is opaque to the store: callers
+	// pass a fixed-size hash, never a raw proof value.
+	UseProof(ctx context.Context, id string, until time.Time) (first bool, err error)
 
 	// Ping reports whether the store answers; an error means unavailable.
 	Ping(ctx context.Context) error

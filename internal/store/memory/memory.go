@@ -29,6 +29,7 @@ type Store struct {
 	families map[string]*family
 	denied   map[string]time.Time // jti → exp
 	failures map[string]*failures // client address → its window
+	proofs   map[string]time.Time // used DPoP proof id → until
 
 	// Sweep bookkeeping: a sweep runs once there have been as many writes
 	// as there were live records after the previous sweep (at least
@@ -67,6 +68,7 @@ func New(now func() time.Time) *Store {
 		families:  make(map[string]*family),
 		denied:    make(map[string]time.Time),
 		failures:  make(map[string]*failures),
+		proofs:    make(map[string]time.Time),
 		sweepNext: minSweepEvery,
 	}
 }
@@ -218,6 +220,22 @@ func (f *failures) count(name string, now time.Time) store.FailureCount {
 	return store.FailureCount{Name: f.names[name], Address: f.total, Names: len(f.names), ResetIn: f.end.Sub(now)}
 }
 
+// UseProof records a DPoP proof id until until; see store.Store.
+func (s *Store) UseProof(_ context.Context, id string, until time.Time) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if !until.After(now) {
+		return true, nil
+	}
+	if old, ok := s.proofs[id]; ok && old.After(now) {
+		return false, nil
+	}
+	s.proofs[id] = until
+	s.wrote(now)
+	return true, nil
+}
+
 // Ping always succeeds.
 func (s *Store) Ping(context.Context) error {
 	return nil
@@ -264,13 +282,18 @@ func (s *Store) wrote(now time.Time) {
 			delete(s.failures, key)
 		}
 	}
+	for id, until := range s.proofs {
+		if !until.After(now) {
+			delete(s.proofs, id)
+		}
+	}
 	s.writes = 0
-	s.sweepNext = max(minSweepEvery, len(s.families)+len(s.denied)+len(s.failures))
+	s.sweepNext = max(minSweepEvery, len(s.families)+len(s.denied)+len(s.failures)+len(s.proofs))
 }
 
 // size returns the number of records held, expired or not.
 func (s *Store) size() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.families) + len(s.denied) + len(s.failures)
+	return len(s.families) + len(s.denied) + len(s.failures) + len(s.proofs)
 }

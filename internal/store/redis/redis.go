@@ -9,6 +9,7 @@
 //	<prefix>s:{<session id>}  hash   one refresh-token family; expires with its current token
 //	<prefix>deny:{<jti>}      string a denylisted access token; expires with the token
 //	<prefix>fail:{<address>}  hash   the login-failure counters of one client address; expires with its window
+//	<prefix>dpop:{<id>}       string a used DPoP proof id; expires when the proof is too old
 //
 // Each operation touches exactly one key, and the braces make the id the
 // Cluster hash tag, so anything later grouped by id stays in one slot. The
@@ -138,6 +139,11 @@ func (s *Store) denyKey(jti string) string {
 // failKey returns the key of the login-failure hash of a client address.
 func (s *Store) failKey(addr string) string {
 	return s.prefix + "fail:{" + addr + "}"
+}
+
+// proofKey returns the key of a used DPoP proof id.
+func (s *Store) proofKey(id string) string {
+	return s.prefix + "dpop:{" + id + "}"
 }
 
 // CreateSession stores a new family whose current token is first, with a
@@ -345,6 +351,22 @@ func countReply(vals []int64) (store.FailureCount, error) {
 		Name: vals[0], Address: vals[1], Names: int(vals[2]),
 		ResetIn: time.Duration(max(vals[3], 0)) * time.Millisecond,
 	}, nil
+}
+
+// UseProof records a DPoP proof id with one SET NX PXAT; see store.Store.
+func (s *Store) UseProof(ctx context.Context, id string, until time.Time) (bool, error) {
+	if !until.After(s.now()) {
+		return true, nil
+	}
+	at := until.Add(time.Millisecond - time.Nanosecond).UnixMilli()
+	err := s.client.Do(ctx, "SET", s.proofKey(id), "1", "NX", "PXAT", at).Err()
+	switch {
+	case errors.Is(err, goredis.Nil):
+		return false, nil
+	case err != nil:
+		return false, s.fail("use DPoP proof", err)
+	}
+	return true, nil
 }
 
 // Ping reports whether Redis answers; see store.Store.

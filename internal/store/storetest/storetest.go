@@ -35,11 +35,11 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/authsvc/authsvc/internal/store"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // Durations the suite works with.
@@ -57,32 +57,15 @@ const (
 	racers = 50
 )
 
-// Clock is a manual clock safe for concurrent use. Its zero value is not
-// usable; create it with NewClock.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// Clock is the shared manual clock of internal/testkit, safe for concurrent
+// use. Create it with NewClock; pass Clock.Now to a store that takes an
+// injected clock.
+type Clock = testkit.Clock
 
 // NewClock returns a Clock reading start, truncated to the millisecond (the
 // resolution Redis keeps) and stripped of its monotonic reading.
 func NewClock(start time.Time) *Clock {
-	return &Clock{now: start.Round(0).Truncate(time.Millisecond)}
-}
-
-// Now returns the clock's time. Pass Clock.Now to a store that takes an
-// injected clock.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	return testkit.NewClock(start.Round(0).Truncate(time.Millisecond))
 }
 
 // Harness is one store under test and the clock the suite drives it with.
@@ -164,6 +147,9 @@ func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 		{"FailuresCountAndReset", testFailures},
 		{"FailureNamesBounded", testFailureNamesBounded},
 		{"ConcurrentRotateHasOneWinner", testConcurrentRotate},
+		{"UseProofOnce", testUseProofOnce},
+		{"UseProofPastUntilRecordsNothing", testUseProofPastUntil},
+		{"ConcurrentUseProofHasOneWinner", testConcurrentUseProof},
 		{"Ping", testPing},
 	}
 	for _, c := range cases {

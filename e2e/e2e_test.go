@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/base64"
@@ -19,7 +19,7 @@ import (
 	"github.com/authsvc/authsvc/internal/redistest"
 )
 
-// TestE2E_LoginRefreshReuseStory plays the contract's central story over a
+// TestE2E_LoginRefreshReuseStory plays the central story of docs/api.md over a
 // real listener and a real Redis: login, refresh, replay of the used token
 // (reuse → whole family revoked), and the newest token dead afterwards.
 func TestE2E_LoginRefreshReuseStory(t *testing.T) {
@@ -149,7 +149,7 @@ func TestE2E_ClientBoundRefresh(t *testing.T) {
 		"client_id", "billing", "client_secret", billingSecret, "scope", "write"), 400, "invalid_scope")
 }
 
-// TestE2E_ErrorTable walks the rows of the contract's error table that this
+// TestE2E_ErrorTable walks the rows of the error table of docs/api.md that this
 // service covers without a store outage.
 func TestE2E_ErrorTable(t *testing.T) {
 	rds := redistest.Start(t)
@@ -385,7 +385,7 @@ func TestE2E_RedisDown(t *testing.T) {
 
 // TestE2E_StartsWithoutRedis checks that an unreachable Redis at start-up
 // is not a start-up error, and that when Redis then appears at that
-// address the same process becomes ready (within the contract's 5 s) and
+// address the same process becomes ready (within the 5 s docs/operations.md promises) and
 // serves logins: no crash loop, no restart.
 func TestE2E_StartsWithoutRedis(t *testing.T) {
 	addr := freeAddr(t)
@@ -500,7 +500,7 @@ func TestE2E_HashPassword(t *testing.T) {
 	wantError(t, postForm(t, svc.URL+"/token", "grant_type", "password", "username", "zoe", "password", "s3cret-Horse\n"), 400, "invalid_grant")
 }
 
-// verifyLikeResourceServer verifies an access token the way the contract
+// verifyLikeResourceServer verifies an access token the way docs/api.md
 // tells resource servers to: HS256 only, with the shared secret, audience and
 // issuer checked. It returns the claims.
 func verifyLikeResourceServer(tb testing.TB, tok string) jwt.MapClaims {

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 // Fault tests: real authsvc processes against real redis-server processes
 // (a single node, a Sentinel-managed pair, a three-master Cluster) that the
@@ -176,7 +176,7 @@ func allAtLeast(counters []atomic.Int64, min int64) func() bool {
 	}
 }
 
-// waitForReady waits until /readyz answers 200; the contract gives it 5 s
+// waitForReady waits until /readyz answers 200; docs/operations.md gives it 5 s
 // to follow the store.
 func waitForReady(tb testing.TB, svc *proc) {
 	tb.Helper()

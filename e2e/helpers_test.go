@@ -1,13 +1,13 @@
-package main
+package e2e
 
 import (
 	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,12 +19,16 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
+	"github.com/authsvc/authsvc/internal/launch"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 // binPath is the authsvc binary built once by TestMain; the end-to-end
 // tests run it as a real process.
 var binPath string
+
+// mainPackage is the package TestMain builds.
+const mainPackage = "github.com/authsvc/authsvc/cmd/authsvc"
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "authsvc-e2e-")
@@ -33,7 +37,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binPath = filepath.Join(dir, "authsvc")
-	build := exec.Command("go", "build", "-race", "-o", binPath, ".")
+	build := exec.Command("go", "build", "-race", "-o", binPath, mainPackage)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building authsvc for the end-to-end tests:", err)
@@ -59,16 +63,8 @@ const (
 	introSecret       = "intro-Secret-Pangolin-31"
 )
 
-// mustHash returns a cheap bcrypt hash: the credentials file accepts any
-// valid hash, and the tests should not spend seconds hashing.
-func mustHash(tb testing.TB, pw string) string {
-	tb.Helper()
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return string(h)
-}
+// mustHash returns a cheap bcrypt hash (testkit.MustHash).
+var mustHash = testkit.MustHash
 
 var (
 	credsOnce sync.Once
@@ -113,12 +109,10 @@ clients:
 // freeAddr returns a loopback address with a free port.
 func freeAddr(tb testing.TB) string {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := launch.FreeAddr()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	return addr
 }
 
@@ -143,9 +137,8 @@ func baseEnv(tb testing.TB, redisURL string) map[string]string {
 // proc is a running authsvc process.
 type proc struct {
 	URL  string
-	cmd  *exec.Cmd
+	p    *launch.Process
 	logs *syncBuffer
-	done chan error
 }
 
 // syncBuffer collects a process's output safely while it runs.
@@ -172,40 +165,37 @@ func (s *syncBuffer) String() string {
 func startAuthsvc(tb testing.TB, env map[string]string) *proc {
 	tb.Helper()
 	addr := freeAddr(tb)
-	cmd := exec.Command(binPath)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=" + addr}
+	spec := launch.Spec{Name: "authsvc", Path: binPath, Env: []string{"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=" + addr}}
 	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		spec.Env = append(spec.Env, k+"="+v)
 	}
 	scheme, probe := "http", http.DefaultClient
 	if env["TLS_CERT_FILE"] != "" {
 		scheme, probe = "https", insecureClient
 	}
-	p := &proc{URL: scheme + "://" + addr, cmd: cmd, logs: &syncBuffer{}, done: make(chan error, 1)}
-	cmd.Stdout, cmd.Stderr = p.logs, p.logs
-	if err := cmd.Start(); err != nil {
+	p := &proc{URL: scheme + "://" + addr, logs: &syncBuffer{}}
+	spec.Output = p.logs
+	var err error
+	if p.p, err = launch.Start(spec); err != nil {
 		tb.Fatal(err)
 	}
-	go func() { p.done <- cmd.Wait() }()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	err = p.p.WaitReady(context.Background(), 15*time.Second, func() error {
 		resp, err := probe.Get(p.URL + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
+		if err != nil {
+			return err
 		}
-		select {
-		case err := <-p.done:
-			tb.Fatalf("authsvc exited at start-up: %v\n%s", err, p.logs.String())
-		default:
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/healthz: %d", resp.StatusCode)
 		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			tb.Fatalf("authsvc did not answer /healthz in time\n%s", p.logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+		return nil
+	})
+	if errors.Is(err, launch.ErrExited) {
+		tb.Fatalf("authsvc exited at start-up: %v\n%s", p.p.Err(), p.logs.String())
+	}
+	if err != nil {
+		p.p.Stop(syscall.SIGKILL, time.Second)
+		tb.Fatalf("authsvc did not answer /healthz in time\n%s", p.logs.String())
 	}
 	tb.Cleanup(func() { p.stop(tb) })
 	return p
@@ -217,23 +207,25 @@ var insecureClient = &http.Client{Transport: &http.Transport{
 	TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // readiness probe only
 }}
 
+// pid returns the process id.
+func (p *proc) pid() int { return p.p.Pid() }
+
+// signal sends sig to the process.
+func (p *proc) signal(sig os.Signal) error { return p.p.Signal(sig) }
+
 // stop sends SIGTERM and requires a clean exit within 10 seconds.
 func (p *proc) stop(tb testing.TB) {
 	tb.Helper()
-	if p.cmd.ProcessState != nil {
+	if p.p.Exited() {
 		return
 	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		if err != nil {
-			tb.Errorf("authsvc exited with %v after SIGTERM\n%s", err, p.logs.String())
-		}
-	case <-time.After(10 * time.Second):
-		p.cmd.Process.Kill()
+	killed, err := p.p.Stop(syscall.SIGTERM, 10*time.Second)
+	switch {
+	case killed:
 		tb.Errorf("authsvc did not exit within 10s of SIGTERM")
+	case err != nil:
+		tb.Errorf("authsvc exited with %v after SIGTERM\n%s", err, p.logs.String())
 	}
-	p.cmd.ProcessState = &os.ProcessState{}
 }
 
 // response is a decoded HTTP answer.

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"os"
@@ -10,7 +10,7 @@ import (
 )
 
 // joseScript verifies argv[1] as a resource server would, with python-jose
-// (the contract's reference verifier), and prints "ok" or the error class.
+// (the reference resource-server verifier, docs/api.md), and prints "ok" or the error class.
 const joseScript = `
 import sys
 from jose import jwt
@@ -21,7 +21,7 @@ except Exception as e:
     print("rejected", type(e).__name__)
 `
 
-// TestE2E_PythonJoseAcceptsAccessRejectsRefresh runs the contract's own
+// TestE2E_PythonJoseAcceptsAccessRejectsRefresh runs the reference
 // resource-server snippet against tokens from a running authsvc.
 func TestE2E_PythonJoseAcceptsAccessRejectsRefresh(t *testing.T) {
 	py := "/usr/bin/python3"

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/base64"
@@ -47,7 +47,7 @@ func wantInactive(tb testing.TB, r *response, what string) {
 }
 
 // wantActive checks an active answer field by field against the token's
-// own claims: exactly the contract's fields, each equal.
+// own claims: exactly the fields of RFC 7662 §2.2 that docs/api.md lists, each equal.
 func wantActive(tb testing.TB, r *response, tokenType string, claims jwt.MapClaims) {
 	tb.Helper()
 	want := map[string]any{"active": true, "token_type": tokenType}
@@ -101,7 +101,7 @@ func resign(tb testing.TB, tok, key string, edit func(jwt.MapClaims)) string {
 	return s
 }
 
-// TestE2E_Introspect checks POST /introspect (RFC 7662, contract §3) field
+// TestE2E_Introspect checks POST /introspect (RFC 7662, docs/api.md) field
 // by field for each kind and state of token, and who may ask.
 func TestE2E_Introspect(t *testing.T) {
 	rds := redistest.Start(t)

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"crypto/tls"
@@ -97,13 +97,13 @@ func TestE2E_TLS(t *testing.T) {
 			}
 		}
 		tlscerttest.WritePair(t, dir, 2)
-		if err := svc.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		if err := svc.signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
 		waitSerial(2)
 
 		tlscerttest.WriteFile(t, keyFile, []byte("-----BEGIN PRIVATE KEY-----\nbroken\n-----END PRIVATE KEY-----\n"))
-		if err := svc.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		if err := svc.signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
 		deadline := time.Now().Add(10 * time.Second)

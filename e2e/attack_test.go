@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"crypto"
@@ -26,7 +26,7 @@ import (
 )
 
 // The attack suite plays an attacker against a real authsvc process and a
-// real Redis. Every hostile token must end in the contract's error (or, for
+// real Redis. Every hostile token must end in its documented error (docs/api.md) (or, for
 // /revoke, in a 200 that changes nothing), and nothing may be revoked,
 // issued or leaked on its account.
 //
@@ -561,7 +561,7 @@ func TestAttack_RateLimitPerAddress(t *testing.T) {
 // vmRSS reads the resident set size of the authsvc process in bytes.
 func vmRSS(tb testing.TB, p *proc) int64 {
 	tb.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid()))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/base64"
@@ -26,7 +26,7 @@ type answer struct {
 // ok reports a 200.
 func (a answer) ok() bool { return a.status == http.StatusOK }
 
-// unavailable reports the contract's answer for a store outage: 503
+// unavailable reports the documented answer for a store outage: 503
 // temporarily_unavailable with Retry-After.
 func (a answer) unavailable() bool {
 	return a.status == http.StatusServiceUnavailable && a.code == "temporarily_unavailable" && a.retryAfter
@@ -245,10 +245,7 @@ func sessionOf(tb testing.TB, rt string) string {
 // alive fails the test when the authsvc process has exited.
 func (p *proc) alive(tb testing.TB) {
 	tb.Helper()
-	select {
-	case err := <-p.done:
-		p.done <- err
-		tb.Fatalf("authsvc exited: %v\n%s", err, p.logs.String())
-	default:
+	if p.p.Exited() {
+		tb.Fatalf("authsvc exited: %v\n%s", p.p.Err(), p.logs.String())
 	}
 }
