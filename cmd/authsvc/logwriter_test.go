@@ -75,3 +75,19 @@ func TestBatchWriter_FlushesOnTick(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestBatchWriter_ImmediateWritesTheBatchBeforeIt(t *testing.T) {
+	out := &lockedBuffer{}
+	w := newBatchWriter(out, time.Hour)
+	defer w.Close()
+	w.Write([]byte("request 1\n"))
+	w.Write([]byte("request 2\n"))
+	immediate{w}.Write([]byte("audit\n"))
+	if s, n := out.snapshot(); n != 1 || s != "request 1\nrequest 2\naudit\n" {
+		t.Fatalf("after an immediate line: %d writes, %q", n, s)
+	}
+	w.Write([]byte("request 3\n"))
+	if _, n := out.snapshot(); n != 1 {
+		t.Fatal("a batched line after the immediate one was written at once")
+	}
+}
