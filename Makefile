@@ -38,6 +38,8 @@ test: ## run every test with the race detector (needs redis-server on PATH)
 	$(GO) vet ./...
 	@$(MAKE) --no-print-directory compose-config
 	$(GO) test -race -count=1 -timeout 15m -skip '^TestFault_' ./...
+	@# The benchmark tool and its floor program are a module of their own (bench/).
+	cd bench && $(GO) vet ./... && $(GO) test -race -count=1 ./...
 	@# The fault tests (Redis killed, Sentinel failover, Cluster node down, 3 replicas
 	@# under attack) run verbosely so that their counts stay in the output.
 	$(GO) test -race -count=1 -timeout 10m -v -run '^TestFault_' ./e2e
@@ -51,6 +53,7 @@ fmt: ## format the code
 
 tidy: ## fail when go.mod/go.sum are not tidy
 	$(GO) mod tidy -diff
+	cd bench && $(GO) mod tidy -diff
 
 # Load benchmark settings (docs/performance.md): make bench BENCH_CASES=HS256 ...
 BENCH_DURATION          ?= 5s
@@ -64,16 +67,11 @@ BENCH_CPUPROFILE        ?=
 BENCH_REFRESH_TOTAL     ?= 0
 BENCH_AUTHSVC_ENV       ?=
 BENCH_MICRO             ?= .
-FLOOR_DIR               ?= ../shared/bench/floor
 
-bench: build ## load benchmark: authsvc beside the floor program on a private redis-server (docs/performance.md)
+bench: build ## load benchmark: authsvc beside the floor program (bench/floor) on a private redis-server (docs/performance.md)
 	@command -v redis-server >/dev/null || { echo "redis-server not found: install it with 'apt-get install redis-server'"; exit 1; }
-	$(GO) build -o bin/authsvc-bench ./cmd/authsvc-bench
-	@rm -f bin/floor; if [ -f "$(FLOOR_DIR)/main.go" ]; then \
-	  echo "building the floor program from $(FLOOR_DIR)"; \
-	  (cd "$(FLOOR_DIR)" && $(GO) build -o "$(abspath bin)/floor" .) || exit 1; \
-	else echo "warning: no floor program in $(FLOOR_DIR) (set FLOOR_DIR): measuring authsvc alone, without ratios"; fi
-	bin/authsvc-bench -authsvc $(BIN) $$([ -x bin/floor ] && echo "-floor bin/floor") \
+	cd bench && $(GO) build -o ../bin/authsvc-bench . && $(GO) build -o ../bin/floor ./floor
+	bin/authsvc-bench -authsvc $(BIN) -floor bin/floor \
 	  -duration $(BENCH_DURATION) -warmup $(BENCH_WARMUP) -runs $(BENCH_RUNS) \
 	  -c $(BENCH_CONCURRENCY) -flood-c $(BENCH_FLOOD_CONCURRENCY) -algs '$(BENCH_ALGS)' -cases '$(BENCH_CASES)' \
 	  -cpuprofile '$(BENCH_CPUPROFILE)' -refresh-total $(BENCH_REFRESH_TOTAL) \

@@ -131,6 +131,8 @@ type Config struct {
 	SecretKey                 Secret     `envconfig:"SECRET_KEY"`
 	SecretKeyPrevious         SecretList `envconfig:"SECRET_KEY_PREVIOUS"`
 	RefreshSecretKey          Secret     `envconfig:"REFRESH_SECRET_KEY"`
+	RefreshSecretKeyPrevious  SecretList `envconfig:"REFRESH_SECRET_KEY_PREVIOUS"`
+	JWTKeysFile               string     `envconfig:"JWT_KEYS_FILE"`
 	JWTAlgorithm              string     `envconfig:"JWT_ALGORITHM" default:"HS256"`
 	JWTPrivateKeyFile         string     `envconfig:"JWT_PRIVATE_KEY_FILE"`
 	JWTPreviousPublicKeyFiles List       `envconfig:"JWT_PREVIOUS_PUBLIC_KEY_FILES"`
@@ -165,6 +167,7 @@ type Config struct {
 	LogFormat                 string     `envconfig:"LOG_FORMAT" default:"json"`
 	LogFlushInterval          Duration   `envconfig:"LOG_FLUSH_INTERVAL" default:"100ms"`
 	PprofAddr                 string     `envconfig:"PPROF_ADDR"`
+	ManagementAddr            string     `envconfig:"MANAGEMENT_ADDR"`
 	DPoPSigningAlgs           List       `envconfig:"DPOP_SIGNING_ALGS" default:"ES256,EdDSA,RS256,PS256"`
 	DPoPProofLifetime         Duration   `envconfig:"DPOP_PROOF_LIFETIME" default:"60s"`
 	DPoPNonceRequired         Bool       `envconfig:"DPOP_NONCE_REQUIRED" default:"false"`
@@ -176,6 +179,10 @@ type Config struct {
 	fileErrs   []error
 	fileFailed []string
 }
+
+// derivedRefreshKey is the word that, in REFRESH_SECRET_KEY_PREVIOUS, stands
+// for the refresh-token key derived from SECRET_KEY.
+const derivedRefreshKey = "derived"
 
 // maxReuseGrace is the upper bound of REFRESH_REUSE_GRACE (docs/configuration.md).
 const maxReuseGrace = 60 * time.Second
@@ -236,11 +243,22 @@ func (c *Config) Validate() []error {
 			bad("REFRESH_SECRET_KEY", "must differ from SECRET_KEY")
 		}
 	}
+	for i, s := range c.RefreshSecretKeyPrevious {
+		if s.Reveal() != derivedRefreshKey && len(s) < 32 {
+			bad("REFRESH_SECRET_KEY_PREVIOUS", "entry %d must be at least 32 bytes (or the word %s)", i+1, derivedRefreshKey)
+		}
+	}
 	switch c.JWTAlgorithm {
 	case "HS256":
+		if c.JWTKeysFile != "" {
+			bad("JWT_KEYS_FILE", "cannot be used with JWT_ALGORITHM=HS256: HS256 keys are SECRET_KEY and SECRET_KEY_PREVIOUS")
+		}
 	case "RS256", "ES256", "EdDSA":
-		if c.JWTPrivateKeyFile == "" {
-			bad("JWT_PRIVATE_KEY_FILE", "is required with JWT_ALGORITHM=%s", c.JWTAlgorithm)
+		switch {
+		case c.JWTKeysFile != "" && c.JWTPrivateKeyFile != "":
+			bad("JWT_KEYS_FILE", "and JWT_PRIVATE_KEY_FILE cannot both be set: list the key in JWT_KEYS_FILE")
+		case c.JWTKeysFile == "" && c.JWTPrivateKeyFile == "":
+			bad("JWT_PRIVATE_KEY_FILE", "or JWT_KEYS_FILE is required with JWT_ALGORITHM=%s", c.JWTAlgorithm)
 		}
 	default:
 		bad("JWT_ALGORITHM", "must be HS256, RS256, ES256 or EdDSA")
@@ -361,6 +379,13 @@ func (c *Config) Validate() []error {
 	case "json", "text":
 	default:
 		bad("LOG_FORMAT", "must be json or text")
+	}
+	if c.ManagementAddr != "" {
+		if _, _, err := net.SplitHostPort(c.ManagementAddr); err != nil {
+			bad("MANAGEMENT_ADDR", "must be host:port or :port")
+		} else if c.ManagementAddr == c.HTTPAddr {
+			bad("MANAGEMENT_ADDR", "must differ from HTTP_ADDR")
+		}
 	}
 	errs = append(errs, c.validateDPoP()...)
 	if c.PprofAddr != "" && !loopbackAddr(c.PprofAddr) {

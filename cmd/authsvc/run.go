@@ -59,6 +59,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return checkConfig(stdout, stderr)
 		case "healthcheck":
 			return healthcheck(ctx, os.Getenv)
+		case "gen-key":
+			return genKey(args[1:], stdout, stderr)
+		case "keys":
+			return listKeys(stdout, stderr)
 		case "version":
 			_, err := fmt.Fprintln(stdout, version)
 			return err
@@ -81,6 +85,9 @@ Commands:
   gen-client-secret  print a new random client secret and its hash
   check-config       validate the configuration as start-up does, without serving
   healthcheck        exit 0 when the local service is ready
+  gen-key -alg RS256|ES256|EdDSA [-bits N]
+                     print a new PKCS#8 PEM private key (RSA: 3072 bits by default)
+  keys               print the access-token keys: kid, alg, active_from, state
   version            print the version of this build
 `
 
@@ -162,7 +169,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
 	// SIGHUP, on POST /admin/reload and when a file changes.
-	reloader := reload.New(log, m.ConfigReloaded, credentialsSource(cfg, svc, log))
+	reloader := reload.New(log, m.ConfigReloaded, credentialsSource(cfg, svc, log), keySetSource(cfg.JWTKeysFile, iss, log))
 	stopWatch := watchConfig(ctx, reloader, log)
 	defer stopWatch()
 
@@ -178,20 +185,26 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		rateLimit = limiter.New(cfg.RateLimitPerAddress.V, 0, nil).Allow
 	}
 
-	h := handler.New(handler.Deps{
-		Auth:        svc,
-		JWKS:        iss.JWKS(),
-		Log:         log,
-		IPExtractor: ipExtractor(cfg.trustedNets, cfg.ClientIPHeader, log),
-		TrustedPeer: trustedPeer(cfg.trustedNets),
-		Ready:       svc.Ready,
-		Issuer:      cfg.JWTIssuer,
-		Scopes:      creds.Scopes(),
-		Metrics:     m.Handler(),
-		Observe:     m.ObserveRequest,
-		RateLimit:   rateLimit,
-		HSTS:        certs != nil,
-	})
+	hd := handler.Deps{
+		Auth:          svc,
+		JWKS:          iss.JWKS(),
+		PublishedJWKS: iss.PublishedJWKS,
+		Log:           log,
+		IPExtractor:   ipExtractor(cfg.trustedNets, cfg.ClientIPHeader, log),
+		TrustedPeer:   trustedPeer(cfg.trustedNets),
+		Ready:         svc.Ready,
+		Issuer:        cfg.JWTIssuer,
+		Scopes:        creds.Scopes(),
+		Metrics:       m.Handler(),
+		Observe:       m.ObserveRequest,
+		RateLimit:     rateLimit,
+		HSTS:          certs != nil,
+	}
+	public := hd
+	if cfg.ManagementAddr != "" {
+		public.Metrics = nil // served on the management listener only
+	}
+	h := handler.New(public)
 
 	// Listen synchronously, so that "address in use" is a start-up error.
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -207,6 +220,19 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		IdleTimeout:       90 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if cfg.ManagementAddr != "" {
+		stopManagement, err := serveManagement(cfg.ManagementAddr, handler.NewManagement(hd), log)
+		if err != nil {
+			ln.Close()
+			fmt.Fprintln(stderr, "authsvc: MANAGEMENT_ADDR:", err)
+			return errConfig
+		}
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			defer cancel()
+			stopManagement(sctx)
+		}()
 	}
 	scheme := "http"
 	if certs != nil {
@@ -302,39 +328,7 @@ func newLogger(w io.Writer, cfg *Config) *slog.Logger {
 // buildKeysAndCredentials parses the keys and the credentials file once, at
 // start-up, returning one error per problem.
 func buildKeysAndCredentials(cfg *Config, log *slog.Logger) (*issuer.Issuer, *credential.Set, []error) {
-	var errs []error
-	icfg := issuer.Config{
-		Algorithm:     cfg.JWTAlgorithm,
-		Secret:        []byte(cfg.SecretKey.Reveal()),
-		RefreshSecret: []byte(cfg.RefreshSecretKey.Reveal()),
-		Issuer:        cfg.JWTIssuer,
-		Audience:      cfg.JWTAudience,
-		Leeway:        cfg.ClockSkew.V,
-	}
-	for _, s := range cfg.SecretKeyPrevious {
-		icfg.PreviousSecrets = append(icfg.PreviousSecrets, []byte(s.Reveal()))
-	}
-	if cfg.JWTAlgorithm != "HS256" {
-		if k, err := readPrivateKey(cfg.JWTPrivateKeyFile); err != nil {
-			errs = append(errs, fmt.Errorf("JWT_PRIVATE_KEY_FILE: %w", err))
-		} else {
-			icfg.PrivateKey = k
-		}
-		for _, f := range cfg.JWTPreviousPublicKeyFiles {
-			if k, err := readPublicKey(f); err != nil {
-				errs = append(errs, fmt.Errorf("JWT_PREVIOUS_PUBLIC_KEY_FILES: %w", err))
-			} else {
-				icfg.PreviousPublicKeys = append(icfg.PreviousPublicKeys, k)
-			}
-		}
-	}
-	var iss *issuer.Issuer
-	if len(errs) == 0 {
-		var err error
-		if iss, err = issuer.New(icfg); err != nil {
-			errs = append(errs, fmt.Errorf("keys: %w", err))
-		}
-	}
+	iss, errs := buildIssuer(cfg, log)
 	creds, warnings, err := credential.Load(cfg.CredentialsFile)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("CREDENTIALS_FILE: %w", err))
@@ -349,6 +343,66 @@ func buildKeysAndCredentials(cfg *Config, log *slog.Logger) (*issuer.Issuer, *cr
 		log.Warn("weak credential hash", "detail", w)
 	}
 	return iss, creds, errs
+}
+
+// buildIssuer reads the key files (JWT_PRIVATE_KEY_FILE and
+// JWT_PREVIOUS_PUBLIC_KEY_FILES, or JWT_KEYS_FILE) and builds the issuer,
+// returning one error per problem. It logs the warnings about the keys.
+func buildIssuer(cfg *Config, log *slog.Logger) (*issuer.Issuer, []error) {
+	var errs []error
+	icfg := issuer.Config{
+		Algorithm:     cfg.JWTAlgorithm,
+		Secret:        []byte(cfg.SecretKey.Reveal()),
+		RefreshSecret: []byte(cfg.RefreshSecretKey.Reveal()),
+		Issuer:        cfg.JWTIssuer,
+		Audience:      cfg.JWTAudience,
+		Leeway:        cfg.ClockSkew.V,
+		AccessTTL:     cfg.AccessTokenTTL.V,
+	}
+	for _, s := range cfg.SecretKeyPrevious {
+		icfg.PreviousSecrets = append(icfg.PreviousSecrets, []byte(s.Reveal()))
+	}
+	for _, s := range cfg.RefreshSecretKeyPrevious {
+		if s.Reveal() == derivedRefreshKey {
+			icfg.PreviousRefreshDerived = true
+			continue
+		}
+		icfg.PreviousRefreshSecrets = append(icfg.PreviousRefreshSecrets, []byte(s.Reveal()))
+	}
+	if cfg.JWTAlgorithm != "HS256" {
+		if cfg.JWTKeysFile != "" {
+			keys, kerrs := readKeysFile(cfg.JWTKeysFile)
+			errs = append(errs, prefixErrs("JWT_KEYS_FILE", kerrs)...)
+			icfg.Keys = keys
+		} else if k, err := readPrivateKey(cfg.JWTPrivateKeyFile); err != nil {
+			errs = append(errs, fmt.Errorf("JWT_PRIVATE_KEY_FILE: %w", err))
+		} else {
+			icfg.PrivateKey = k
+		}
+		for _, f := range cfg.JWTPreviousPublicKeyFiles {
+			if k, err := readPublicKey(f); err != nil {
+				errs = append(errs, fmt.Errorf("JWT_PREVIOUS_PUBLIC_KEY_FILES: %w", err))
+			} else {
+				icfg.PreviousPublicKeys = append(icfg.PreviousPublicKeys, k)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	iss, err := issuer.New(icfg)
+	if err != nil {
+		return nil, prefixErrs("keys", splitJoined(err))
+	}
+	if cfg.JWTAlgorithm == "HS256" && cfg.RefreshSecretKey == "" {
+		log.Warn("JWT_ALGORITHM is HS256 and REFRESH_SECRET_KEY is unset: refresh tokens are signed with a key derived from SECRET_KEY, " +
+			"which every resource server holds, so any of them could forge refresh tokens; set REFRESH_SECRET_KEY " +
+			"(with REFRESH_SECRET_KEY_PREVIOUS=derived, nobody is logged out)")
+	}
+	if cfg.JWTKeysFile != "" {
+		warnShortLeads(log, iss.KeySet(), time.Now())
+	}
+	return iss, nil
 }
 
 func readPrivateKey(path string) (crypto.Signer, error) {

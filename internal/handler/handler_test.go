@@ -311,3 +311,26 @@ func TestRequestID_KeptOnlyFromTrustedPeers(t *testing.T) {
 		})
 	}
 }
+
+func TestJWKS_CacheControlFollowsTheKeySet(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		maxAge time.Duration
+		want   string
+	}{
+		{"far from a change", 300 * time.Second, "public, max-age=300"},
+		{"a switch in seven seconds", 7 * time.Second, "public, max-age=7"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := `{"keys":[{"kid":"k"}]}`
+			s := newServer(t, Deps{PublishedJWKS: func() ([]byte, time.Duration) { return []byte(doc), tc.maxAge }})
+			rec := s.do(http.MethodGet, "/.well-known/jwks.json", "192.0.2.1", nil)
+			if rec.Code != http.StatusOK || rec.Body.String() != doc {
+				t.Fatalf("%d %s", rec.Code, rec.Body)
+			}
+			if cc := rec.Header().Get("Cache-Control"); cc != tc.want {
+				t.Errorf("Cache-Control = %q, want %q", cc, tc.want)
+			}
+		})
+	}
+}

@@ -18,8 +18,13 @@ import (
 type Deps struct {
 	// Auth applies the token rules.
 	Auth *auth.Service
-	// JWKS is the precomputed JSON Web Key Set document.
+	// JWKS is the precomputed JSON Web Key Set document, served with
+	// max-age=300 when PublishedJWKS is nil.
 	JWKS []byte
+	// PublishedJWKS, when set, gives the JSON Web Key Set document to serve
+	// now and how long caches may keep it (the key set can change while
+	// serving: scheduled keys and reloads).
+	PublishedJWKS func() (doc []byte, maxAge time.Duration)
 	// Log receives the request log and server errors; nil discards them.
 	Log *slog.Logger
 	// IPExtractor resolves the client address; nil means the peer address.
@@ -49,8 +54,28 @@ type Deps struct {
 	HSTS bool
 }
 
-// New returns the HTTP handler with every route of docs/api.md.
+// New returns the HTTP handler with every public route; /metrics among
+// them only when Deps.Metrics is set (not when a management listener
+// serves it). docs/api.md describes them.
 func New(d Deps) *echo.Echo {
+	e := newEcho(d)
+	routes(e, d)
+	return e
+}
+
+// NewManagement returns the handler of the management listener
+// (MANAGEMENT_ADDR): /metrics, /healthz and /readyz, with the same error
+// table and middlewares as the public listener and no route of its own
+// beyond those.
+func NewManagement(d Deps) *echo.Echo {
+	e := newEcho(d)
+	operationRoutes(e, d)
+	return e
+}
+
+// newEcho returns an Echo with what every listener shares: the settings,
+// the error→HTTP table and the middlewares. Each listener adds its routes.
+func newEcho(d Deps) *echo.Echo {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
@@ -67,7 +92,11 @@ func New(d Deps) *echo.Echo {
 		e.Use(observe(d.Observe))
 	}
 	e.Use(requestID(d.TrustedPeer), accessLog(d.Log), securityHeaders(d.HSTS))
+	return e
+}
 
+// routes adds the public routes.
+func routes(e *echo.Echo, d Deps) {
 	var post []echo.MiddlewareFunc
 	if d.RateLimit != nil {
 		post = append(post, rateLimited(d.RateLimit, d.Auth))
@@ -76,14 +105,19 @@ func New(d Deps) *echo.Echo {
 	e.POST("/refresh", refreshHandler(d.Auth), post...)
 	e.POST("/revoke", revokeHandler(d.Auth), post...)
 	e.POST("/introspect", introspectHandler(d.Auth), post...)
-	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS))
+	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS, d.PublishedJWKS))
 	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes)))
+	operationRoutes(e, d)
+}
+
+// operationRoutes adds the routes for the platform, which both listeners
+// serve: /healthz, /readyz and, when Deps.Metrics is set, /metrics.
+func operationRoutes(e *echo.Echo, d Deps) {
 	e.GET("/healthz", healthzHandler())
 	e.GET("/readyz", readyzHandler(d.Ready))
 	if d.Metrics != nil {
 		e.GET("/metrics", echo.WrapHandler(d.Metrics))
 	}
-	return e
 }
 
 // hstsValue is the Strict-Transport-Security header sent when authsvc

@@ -51,12 +51,30 @@
 //
 // # Key rotation
 //
+// The keys of each kind form an immutable [KeySet] behind an atomic pointer.
+// A signature or verification reads the pointer once and uses that snapshot;
+// [Issuer.SetKeySet] swaps it (a reloaded JWT_KEYS_FILE, validated whole by
+// [Issuer.NewKeySet] first).
+//
+// With Config.Keys (JWT_KEYS_FILE) the access-token keys follow a schedule,
+// and everything about them is a pure function of the set and the injected
+// clock: the key that signs at t is the one with the latest ActiveFrom not
+// after t; keys whose ActiveFrom is still ahead (next keys), the signing key,
+// and keys that stopped signing less than AccessTTL + Leeway ago (previous
+// keys) are published in the JWKS and accepted — exactly those, so a token
+// of a next key signed by a replica whose clock runs ahead is accepted, and
+// a retired key is refused. [Issuer.PublishedJWKS] gives the document with a
+// max-age that ends when the document or the signing key next changes, at
+// most [JWKSMaxAge].
+//
 // Config.PreviousSecrets keep verifying HS256 access tokens and, when no
 // RefreshSecret is configured, refresh tokens signed with the keys derived
-// from them. When RefreshSecret is configured only it verifies refresh tokens:
-// a resource server that holds an access secret could derive those other keys.
+// from them. When RefreshSecret is configured, it and
+// Config.PreviousRefreshSecrets verify refresh tokens, plus the key derived
+// from Secret only when Config.PreviousRefreshDerived says so: a resource
+// server that holds an access secret could derive that key.
 // Config.PreviousPublicKeys keep verifying access tokens and are published in
-// the JWKS next to the current key.
+// the JWKS next to the current key, for as long as they are configured.
 //
 // # Key ids
 //

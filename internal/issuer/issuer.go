@@ -55,6 +55,16 @@ type Config struct {
 	// different from Secret and PreviousSecrets (REFRESH_SECRET_KEY). Empty
 	// means HKDF-SHA256(Secret, info "authsvc refresh-token key v1"), 32 bytes.
 	RefreshSecret []byte
+	// PreviousRefreshSecrets are older refresh-token keys, accepted for
+	// verification only, each at least 32 bytes and different from Secret
+	// and PreviousSecrets (REFRESH_SECRET_KEY_PREVIOUS). A refresh token
+	// signed with one of them rotates onto RefreshSecret.
+	PreviousRefreshSecrets [][]byte
+	// PreviousRefreshDerived accepts refresh tokens signed with the key
+	// derived from Secret (the word "derived" in
+	// REFRESH_SECRET_KEY_PREVIOUS), so that moving from the derived key to
+	// a RefreshSecret logs nobody out.
+	PreviousRefreshDerived bool
 	// PrivateKey signs access tokens for RS256 (*rsa.PrivateKey, at least
 	// 2048 bits), ES256 (*ecdsa.PrivateKey on P-256) and EdDSA
 	// (ed25519.PrivateKey). It must be nil for HS256 (JWT_PRIVATE_KEY_FILE).
@@ -65,6 +75,16 @@ type Config struct {
 	// (JWT_PREVIOUS_PUBLIC_KEY_FILES). They must be empty for HS256. A key
 	// equal to the current one is published once.
 	PreviousPublicKeys []crypto.PublicKey
+	// Keys is a key set with activation times (JWT_KEYS_FILE), for RS256,
+	// ES256 and EdDSA instead of PrivateKey: the key that signs at a moment
+	// is the one with the latest ActiveFrom not after it. One of them must
+	// be active at New. PreviousPublicKeys may be given with it.
+	Keys []ScheduledKey
+	// AccessTTL is the longest lifetime of an access token
+	// (ACCESS_TOKEN_TTL). With Keys, a key stays published and accepted
+	// for AccessTTL + Leeway after it stopped signing; it must then be
+	// positive.
+	AccessTTL time.Duration
 	// Issuer is the iss of every token (JWT_ISSUER).
 	Issuer string
 	// Audience is the aud of access tokens; it must not be empty
@@ -110,7 +130,9 @@ type Issuer struct {
 	rand     io.Reader
 	access   *kind
 	refresh  *kind
-	jwks     []byte
+	// retention is how long a scheduled key stays published after it
+	// stopped signing: ACCESS_TOKEN_TTL + CLOCK_SKEW.
+	retention time.Duration
 }
 
 // String describes i without any key material.
@@ -158,6 +180,18 @@ func New(cfg Config) (*Issuer, error) {
 		}
 	}
 
+	for n, r := range cfg.PreviousRefreshSecrets {
+		if len(r) < minSecretLen {
+			bad("PreviousRefreshSecrets[%d] (REFRESH_SECRET_KEY_PREVIOUS) must be at least %d bytes", n, minSecretLen)
+		}
+		for _, s := range append([][]byte{cfg.Secret}, cfg.PreviousSecrets...) {
+			if hmac.Equal(r, s) {
+				bad("PreviousRefreshSecrets[%d] (REFRESH_SECRET_KEY_PREVIOUS) must differ from SECRET_KEY and SECRET_KEY_PREVIOUS: resource servers hold those", n)
+				break
+			}
+		}
+	}
+
 	// Claims and clock.
 	if cfg.Issuer == "" {
 		bad("Issuer (JWT_ISSUER) is required")
@@ -174,12 +208,11 @@ func New(cfg Config) (*Issuer, error) {
 		bad("Leeway (CLOCK_SKEW) must not be negative")
 	}
 
-	// Access-token keys.
+	// Access-token keys. HS256 keys are built below, once the secrets are
+	// known to be valid.
 	var (
-		method   jwt.SigningMethod
-		signKey  any
-		pubKeys  []verifyKey
-		jwksKeys []jwk
+		method     jwt.SigningMethod
+		accessKeys *KeySet
 	)
 	switch cfg.Algorithm {
 	case algHS256:
@@ -190,43 +223,53 @@ func New(cfg Config) (*Issuer, error) {
 		if len(cfg.PreviousPublicKeys) > 0 {
 			bad("PreviousPublicKeys (JWT_PREVIOUS_PUBLIC_KEY_FILES) must not be set for HS256")
 		}
+		if len(cfg.Keys) > 0 {
+			bad("Keys (JWT_KEYS_FILE) must not be set for HS256: %w", ErrKeySet)
+		}
 	case algRS256, algES256, algEdDSA:
 		method = jwt.GetSigningMethod(cfg.Algorithm)
-		if cfg.PrivateKey == nil {
-			bad("PrivateKey (JWT_PRIVATE_KEY_FILE) is required for %s", cfg.Algorithm)
-			break
+		var previous []keyEntry
+		for n, p := range cfg.PreviousPublicKeys {
+			e, err := verifyOnlyEntry(cfg.Algorithm, p)
+			if err != nil {
+				bad("PreviousPublicKeys[%d] (JWT_PREVIOUS_PUBLIC_KEY_FILES): %w", n, err)
+				continue
+			}
+			previous = append(previous, e)
 		}
-		key, pub, err := signingKey(cfg.Algorithm, cfg.PrivateKey)
-		if err != nil {
-			bad("PrivateKey (JWT_PRIVATE_KEY_FILE): %w", err)
-			break
+		switch {
+		case cfg.PrivateKey != nil && len(cfg.Keys) > 0:
+			bad("PrivateKey (JWT_PRIVATE_KEY_FILE) and Keys (JWT_KEYS_FILE) cannot both be set: %w", ErrKeySet)
+		case len(cfg.Keys) > 0:
+			if cfg.AccessTTL <= 0 {
+				bad("AccessTTL (ACCESS_TOKEN_TTL) must be positive with Keys (JWT_KEYS_FILE)")
+				break
+			}
+			ks, err := newScheduledSet(cfg.Algorithm, cfg.Keys, previous, cfg.AccessTTL+max(cfg.Leeway, 0), nowOf(cfg)())
+			if err != nil {
+				for _, p := range unjoin(err) {
+					bad("Keys (JWT_KEYS_FILE): %w", p)
+				}
+				break
+			}
+			accessKeys = ks
+		case cfg.PrivateKey != nil:
+			e, err := newAsymmetricEntry(cfg.Algorithm, cfg.PrivateKey, typAccess)
+			if err != nil {
+				bad("PrivateKey (JWT_PRIVATE_KEY_FILE): %w", err)
+				break
+			}
+			ks, err := newStaticSet(cfg.Algorithm, e, previous)
+			if err != nil {
+				bad("PrivateKey (JWT_PRIVATE_KEY_FILE): %w", err)
+				break
+			}
+			accessKeys = ks
+		default:
+			bad("PrivateKey (JWT_PRIVATE_KEY_FILE) or Keys (JWT_KEYS_FILE) is required for %s", cfg.Algorithm)
 		}
-		signKey = key
-		k, err := newJWK(cfg.Algorithm, pub)
-		if err != nil {
-			bad("PrivateKey (JWT_PRIVATE_KEY_FILE): %w", err)
-			break
-		}
-		pubKeys = append(pubKeys, verifyKey{kid: k.Kid, key: pub})
-		jwksKeys = append(jwksKeys, k)
 	default:
 		bad("Algorithm (JWT_ALGORITHM) must be one of HS256, RS256, ES256, EdDSA")
-	}
-	if method != nil && cfg.Algorithm != algHS256 {
-		for n, p := range cfg.PreviousPublicKeys {
-			pub, err := verificationKey(cfg.Algorithm, p)
-			if err == nil {
-				var k jwk
-				if k, err = newJWK(cfg.Algorithm, pub); err == nil {
-					if !slices.ContainsFunc(pubKeys, func(v verifyKey) bool { return v.kid == k.Kid }) {
-						pubKeys = append(pubKeys, verifyKey{kid: k.Kid, key: pub})
-						jwksKeys = append(jwksKeys, k)
-					}
-					continue
-				}
-			}
-			bad("PreviousPublicKeys[%d] (JWT_PREVIOUS_PUBLIC_KEY_FILES): %w", n, err)
-		}
 	}
 
 	if len(problems) > 0 {
@@ -234,37 +277,34 @@ func New(cfg Config) (*Issuer, error) {
 	}
 
 	// Everything is valid from here on; build the Issuer.
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
+	now := nowOf(cfg)
 	rnd := cfg.Rand
 	if rnd == nil {
 		rnd = rand.Reader
 	}
 	i := &Issuer{
-		alg:      cfg.Algorithm,
-		issuer:   cfg.Issuer,
-		audience: audience(slices.Clone(cfg.Audience)),
-		now:      now,
-		rand:     rnd,
+		alg:       cfg.Algorithm,
+		issuer:    cfg.Issuer,
+		audience:  audience(slices.Clone(cfg.Audience)),
+		now:       now,
+		rand:      rnd,
+		retention: cfg.AccessTTL + cfg.Leeway,
 	}
 
 	// Access tokens.
-	var accessKeys []verifyKey
 	if cfg.Algorithm == algHS256 {
-		accessKeys = hmacKeys(cfg.Secret, cfg.PreviousSecrets)
-		signKey = accessKeys[0].key
-	} else {
-		accessKeys = pubKeys
+		cur, prev := hmacEntries(cfg.Secret, cfg.PreviousSecrets, typAccess)
+		var err error
+		if accessKeys, err = newStaticSet(algHS256, cur, prev); err != nil {
+			return nil, fmt.Errorf("issuer: %w", err)
+		}
 	}
 	i.access = newKind(kindConfig{
-		name:    "access",
-		typ:     typAccess,
-		method:  method,
-		signKey: signKey,
-		kid:     accessKeys[0].kid,
-		keys:    accessKeys,
+		name:   "access",
+		typ:    typAccess,
+		method: method,
+		keys:   accessKeys,
+		now:    now,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{method.Alg()}),
 			jwt.WithIssuer(cfg.Issuer),
@@ -279,29 +319,16 @@ func New(cfg Config) (*Issuer, error) {
 	})
 
 	// Refresh tokens.
-	var refreshKeys []verifyKey
-	if len(cfg.RefreshSecret) > 0 {
-		refreshKeys = hmacKeys(cfg.RefreshSecret, nil)
-	} else {
-		// Derived mode: the refresh keys derived from the previous access
-		// secrets stay valid with them.
-		derived := make([][]byte, 0, 1+len(cfg.PreviousSecrets))
-		for _, s := range append([][]byte{cfg.Secret}, cfg.PreviousSecrets...) {
-			k, err := deriveRefreshKey(s)
-			if err != nil {
-				return nil, fmt.Errorf("issuer: %w", err)
-			}
-			derived = append(derived, k)
-		}
-		refreshKeys = hmacKeys(derived[0], derived[1:])
+	refreshKeys, err := refreshKeySet(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("issuer: %w", err)
 	}
 	i.refresh = newKind(kindConfig{
-		name:    "refresh",
-		typ:     typRefresh,
-		method:  jwt.SigningMethodHS256,
-		signKey: refreshKeys[0].key,
-		kid:     refreshKeys[0].kid,
-		keys:    refreshKeys,
+		name:   "refresh",
+		typ:    typRefresh,
+		method: jwt.SigningMethodHS256,
+		keys:   refreshKeys,
+		now:    now,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 			jwt.WithIssuer(cfg.Issuer),
@@ -314,25 +341,60 @@ func New(cfg Config) (*Issuer, error) {
 		),
 	})
 
-	var err error
-	if i.jwks, err = marshalJWKS(jwksKeys); err != nil {
-		return nil, fmt.Errorf("issuer: build JWKS: %w", err)
-	}
 	return i, nil
 }
 
-// hmacKeys returns the verification keys for current followed by previous,
-// without duplicates. The keys are copies, so that later changes to the
-// caller's slices have no effect.
-func hmacKeys(current []byte, previous [][]byte) []verifyKey {
-	keys := make([]verifyKey, 0, 1+len(previous))
-	for _, k := range append([][]byte{current}, previous...) {
-		kid := hmacKID(k)
-		if !slices.ContainsFunc(keys, func(v verifyKey) bool { return v.kid == kid }) {
-			keys = append(keys, verifyKey{kid: kid, key: bytes.Clone(k)})
+// unjoin returns the errors joined in err by errors.Join, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// nowOf returns the clock of cfg.
+func nowOf(cfg Config) func() time.Time {
+	if cfg.Now != nil {
+		return cfg.Now
+	}
+	return time.Now
+}
+
+// refreshKeySet builds the refresh-token keys: RefreshSecret (or the key
+// derived from Secret) signs; PreviousRefreshSecrets and, with
+// PreviousRefreshDerived, the derived key verify. Without RefreshSecret, the
+// keys derived from PreviousSecrets verify too.
+func refreshKeySet(cfg Config) (*KeySet, error) {
+	derive := deriveRefreshKey
+	var current []byte
+	var previous [][]byte
+	if len(cfg.RefreshSecret) > 0 {
+		current = cfg.RefreshSecret
+		if cfg.PreviousRefreshDerived {
+			k, err := derive(cfg.Secret)
+			if err != nil {
+				return nil, err
+			}
+			previous = append(previous, k)
+		}
+	} else {
+		// Derived mode: the refresh keys derived from the previous access
+		// secrets stay valid with them.
+		k, err := derive(cfg.Secret)
+		if err != nil {
+			return nil, err
+		}
+		current = k
+		for _, s := range cfg.PreviousSecrets {
+			if k, err = derive(s); err != nil {
+				return nil, err
+			}
+			previous = append(previous, k)
 		}
 	}
-	return keys
+	previous = append(previous, cfg.PreviousRefreshSecrets...)
+	cur, prev := hmacEntries(current, previous, typRefresh)
+	return newStaticSet(algHS256, cur, prev)
 }
 
 // signingKey checks that priv suits alg and returns it in the form
@@ -448,11 +510,65 @@ func keyTypeName(k any) string {
 func (i *Issuer) Algorithm() string { return i.alg }
 
 // JWKS returns the JSON Web Key Set {"keys":[…]} of the public keys that
-// verify access tokens, current key first, then Config.PreviousPublicKeys.
-// Each key has kty, kid, use "sig", alg and its public parameters. For HS256
-// the set is {"keys":[]}. The document is computed once in New; each call
-// returns a fresh copy the caller may keep or modify.
-func (i *Issuer) JWKS() []byte { return bytes.Clone(i.jwks) }
+// verify access tokens now; see PublishedJWKS.
+func (i *Issuer) JWKS() []byte {
+	doc, _ := i.PublishedJWKS()
+	return doc
+}
+
+// PublishedJWKS returns the JSON Web Key Set {"keys":[…]} of the public keys
+// that verify access tokens now — the signing key first, then the next keys, then
+// the previous ones (Config.PreviousPublicKeys, and scheduled keys that
+// stopped signing less than AccessTTL + Leeway ago) — and how long a cache
+// may keep it: until the set or the signing key next changes, at most
+// JWKSMaxAge, at least one second. Each key has kty, kid, use "sig", alg and
+// its public parameters. For HS256 the set is {"keys":[]}. The documents are
+// computed when the keys are loaded; each call returns a fresh copy the
+// caller may keep or modify.
+func (i *Issuer) PublishedJWKS() ([]byte, time.Duration) {
+	doc, maxAge := i.access.keys.Load().jwks(i.now())
+	return bytes.Clone(doc), maxAge
+}
+
+// Keys describes every access-token key now, without key material: for
+// JWT_KEYS_FILE the scheduled keys in the order they sign, then the
+// previous public keys; otherwise the signing key, then the previous keys.
+func (i *Issuer) Keys() []KeyInfo { return i.access.keys.Load().Keys(i.now()) }
+
+// KeySet returns the access-token key set in force now.
+func (i *Issuer) KeySet() *KeySet { return i.access.keys.Load() }
+
+// NewKeySet checks a new key set (a reloaded JWT_KEYS_FILE) against the
+// issuer's algorithm, Config.AccessTTL, Config.Leeway and clock, and returns
+// it for SetKeySet; it changes nothing. Every problem is reported at once;
+// each wraps ErrNoActiveKey, ErrKeyMismatch or ErrKeySet. The previous
+// public keys of the running configuration stay.
+func (i *Issuer) NewKeySet(keys []ScheduledKey) (*KeySet, error) {
+	if i.retention <= 0 && i.alg != algHS256 {
+		return nil, fmt.Errorf("issuer: %w: the issuer was built without AccessTTL", ErrKeySet)
+	}
+	var previous []keyEntry
+	for _, e := range i.access.keys.Load().entries {
+		if e.verifyOnly {
+			previous = append(previous, e)
+		}
+	}
+	ks, err := newScheduledSet(i.alg, keys, previous, i.retention, i.now())
+	if err != nil {
+		return nil, fmt.Errorf("issuer: %w", err)
+	}
+	return ks, nil
+}
+
+// SetKeySet installs ks, built by NewKeySet of the same Issuer, as the
+// access-token keys: the next signature, verification and JWKS use it;
+// work in progress finishes with the keys it started with.
+func (i *Issuer) SetKeySet(ks *KeySet) {
+	if ks == nil || ks.alg != i.alg {
+		panic("issuer: SetKeySet with a key set not built by this issuer's NewKeySet")
+	}
+	i.access.keys.Store(ks)
+}
 
 // NewID returns a new token id: 128 bits from Config.Rand, base64url without
 // padding (22 characters). It fails only when the random source fails.

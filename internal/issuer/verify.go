@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -28,7 +30,7 @@ var (
 	errHeaderParam  = errors.New("header has a parameter other than alg, typ and kid")
 	errTyp          = errors.New("header typ does not match the token kind")
 	errNoKID        = errors.New("header kid is missing")
-	errUnknownKID   = errors.New("header kid names no configured key")
+	errUnknownKID   = errors.New("header kid names no key accepted now")
 	errAlg          = errors.New("header alg does not match the configured algorithm")
 	errClaims       = errors.New("token has unexpected claims")
 	nonExpiryFaults = []error{
@@ -44,55 +46,52 @@ var (
 	}
 )
 
-// verifyKey is one key a kind accepts, with its kid. key is stored as an
-// interface value once, so handing it to the parser does not allocate.
-type verifyKey struct {
-	kid string
-	key any
-}
-
 // kind is everything needed to sign and verify one kind of token (access or
-// refresh). It is built once in New and read-only afterwards.
+// refresh). Its keys are an immutable KeySet behind an atomic pointer: a
+// reload swaps the pointer, and each signature or verification reads it
+// once and uses that snapshot to the end.
 type kind struct {
 	name    string // "access" or "refresh", for error messages
 	typ     string // typ header value
 	method  jwt.SigningMethod
-	header  map[string]any // shared, never written after New
-	signKey any
-	keys    []verifyKey // current key first
+	keys    atomic.Pointer[KeySet]
+	now     func() time.Time
 	parser  *jwt.Parser
 	keyfunc jwt.Keyfunc
 }
 
 // kindConfig holds the arguments of newKind.
 type kindConfig struct {
-	name, typ, kid string
-	method         jwt.SigningMethod
-	signKey        any
-	keys           []verifyKey
-	parser         *jwt.Parser
+	name, typ string
+	method    jwt.SigningMethod
+	keys      *KeySet
+	now       func() time.Time
+	parser    *jwt.Parser
 }
 
 // newKind builds a kind from c.
 func newKind(c kindConfig) *kind {
 	k := &kind{
-		name:    c.name,
-		typ:     c.typ,
-		method:  c.method,
-		header:  map[string]any{"alg": c.method.Alg(), "typ": c.typ, "kid": c.kid},
-		signKey: c.signKey,
-		keys:    c.keys,
-		parser:  c.parser,
+		name:   c.name,
+		typ:    c.typ,
+		method: c.method,
+		now:    c.now,
+		parser: c.parser,
 	}
+	k.keys.Store(c.keys)
 	k.keyfunc = k.keyFor // one method value, not one per verification
 	return k
 }
 
-// sign signs claims with the current key of k. The header map is shared
-// between calls: golang-jwt only reads it while encoding.
+// sign signs claims with the key of k that signs now. The header map is
+// shared between calls: golang-jwt only reads it while encoding.
 func (k *kind) sign(claims jwt.Claims) (string, error) {
-	t := jwt.Token{Header: k.header, Claims: claims, Method: k.method}
-	return t.SignedString(k.signKey)
+	e, ok := k.keys.Load().signingAt(k.now())
+	if !ok {
+		return "", ErrNoActiveKey
+	}
+	t := jwt.Token{Header: e.header, Claims: claims, Method: k.method}
+	return t.SignedString(e.signKey)
 }
 
 // verify is the one verification path: it checks the size, lets golang-jwt
@@ -129,8 +128,9 @@ func expiredOnly(err error) bool {
 // keyFor is the jwt.Keyfunc of k. golang-jwt has already checked alg against
 // WithValidMethods when it runs. It rejects any header parameter other than
 // alg, typ and kid (so jku, x5u, jwk, x5c and crit never take effect), checks
-// typ, and returns the configured key named by kid, of the type the pinned
-// algorithm needs. A token without kid is rejected.
+// typ, and returns the key named by kid among the keys published now, of the
+// type the pinned algorithm needs. A token without kid is rejected, and so is
+// one whose key has retired.
 func (k *kind) keyFor(t *jwt.Token) (any, error) {
 	if t.Method == nil || t.Method.Alg() != k.method.Alg() {
 		return nil, errAlg
@@ -150,10 +150,8 @@ func (k *kind) keyFor(t *jwt.Token) (any, error) {
 	if kid == "" {
 		return nil, errNoKID
 	}
-	for _, vk := range k.keys {
-		if vk.kid == kid {
-			return vk.key, nil
-		}
+	if key, ok := k.keys.Load().lookup(kid, k.now()); ok {
+		return key, nil
 	}
 	return nil, errUnknownKID
 }

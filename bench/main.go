@@ -1,7 +1,7 @@
 // Command authsvc-bench is authsvc's load benchmark. It starts a private
 // redis-server, authsvc (one process per signing algorithm, production
-// settings) and the floor program (../shared/bench/floor, the least work a
-// token service can do), drives them with closed-loop HTTP/1.1 keep-alive
+// settings) and the floor program (bench/floor, the least work a token
+// service can do), drives them with closed-loop HTTP/1.1 keep-alive
 // clients, and prints, per case, requests/s, latency quantiles, errors, and
 // the server's CPU time and peak RSS, with the ratios authsvc/floor measured
 // side by side in the same run. Results are also written as JSON.
