@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -33,7 +32,7 @@ func TestWeakSecret(t *testing.T) {
 
 // TestShippedSecrets_AreAllListed finds every secret value the project's
 // own files show (NAME=value or NAME: value for the key variables) and
-// requires it in shippedSecrets, so that start-up refuses all of them.
+// requires start-up to refuse each: weak by its form, or in shippedSecrets.
 func TestShippedSecrets_AreAllListed(t *testing.T) {
 	files := []string{"../../Makefile", "../../README.md", "../../docker-compose.yml"}
 	for _, pattern := range []string{"../../configs/*", "../../docs/*.md"} {
@@ -52,8 +51,8 @@ func TestShippedSecrets_AreAllListed(t *testing.T) {
 		}
 		for _, m := range assign.FindAllStringSubmatch(string(data), -1) {
 			found++
-			if !slices.Contains(shippedSecrets, m[1]) {
-				t.Errorf("%s shows the secret value %q, which shippedSecrets does not list", f, m[1])
+			if weakSecret(m[1]) == "" {
+				t.Errorf("%s shows the secret value %q, which start-up would accept: add it to shippedSecrets", f, m[1])
 			}
 		}
 	}
