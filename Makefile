@@ -10,7 +10,7 @@ DEV_ENV := configs/dev.env
 # docker compose v2 when present, else the v1 docker-compose.
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: help build run test test-short lint fmt tidy bench bench-micro fuzz clean compose-up compose-down compose-config
+.PHONY: help build run test test-short lint fmt tidy bench bench-compare bench-micro fuzz clean compose-up compose-down compose-config
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -68,14 +68,18 @@ BENCH_REFRESH_TOTAL     ?= 0
 BENCH_AUTHSVC_ENV       ?=
 BENCH_MICRO             ?= .
 
-bench: build ## load benchmark: authsvc beside the floor program (bench/floor) on a private redis-server (docs/performance.md)
+bench: build ## load benchmark: authsvc beside the floor program (bench/floor) and go-oauth2 (bench/gooauth2) on a private redis-server (docs/performance.md)
 	@command -v redis-server >/dev/null || { echo "redis-server not found: install it with 'apt-get install redis-server'"; exit 1; }
-	cd bench && $(GO) build -o ../bin/authsvc-bench . && $(GO) build -o ../bin/floor ./floor
-	bin/authsvc-bench -authsvc $(BIN) -floor bin/floor \
+	cd bench && $(GO) build -o ../bin/authsvc-bench . && $(GO) build -o ../bin/floor ./floor && $(GO) build -o ../bin/gooauth2 ./gooauth2
+	bin/authsvc-bench -authsvc $(BIN) -floor bin/floor -gooauth2 bin/gooauth2 \
 	  -duration $(BENCH_DURATION) -warmup $(BENCH_WARMUP) -runs $(BENCH_RUNS) \
 	  -c $(BENCH_CONCURRENCY) -flood-c $(BENCH_FLOOD_CONCURRENCY) -algs '$(BENCH_ALGS)' -cases '$(BENCH_CASES)' \
 	  -cpuprofile '$(BENCH_CPUPROFILE)' -refresh-total $(BENCH_REFRESH_TOTAL) \
 	  -authsvc-env '$(BENCH_AUTHSVC_ENV)' -label '$(VERSION)' -out bench-results
+
+bench-compare: ## authsvc beside go-oauth2 (and the floor): client_credentials, refresh and password, HS256, 8 s runs
+	@$(MAKE) --no-print-directory bench BENCH_ALGS=HS256 BENCH_DURATION=8s \
+	  BENCH_CASES='^(client_credentials|refresh|password)/HS256$$'
 
 bench-micro: ## go test micro-benchmarks of the hot paths, with -benchmem (BENCH_MICRO=regexp)
 	@command -v redis-server >/dev/null || { echo "redis-server not found: install it with 'apt-get install redis-server'"; exit 1; }

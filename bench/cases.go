@@ -26,6 +26,11 @@ var floorOf = map[string]string{
 	kindRefresh:     "/refresh",
 }
 
+// gooauth2Kinds are the case kinds also measured against the go-oauth2
+// reference server (bench/gooauth2), with HS256 only: the comparison a user
+// choosing between the two makes first.
+var gooauth2Kinds = map[string]bool{kindPassword: true, kindClientCreds: true, kindRefresh: true}
+
 // The bench user. The floor program's user and password are fixed to these.
 const (
 	benchUser     = "alice"
@@ -69,6 +74,26 @@ func authsvcAPI(clientSecret string) *api {
 		revokeRefresh: func(c *client, rt string) (int, error) {
 			c.scratch = append(append(append(c.scratch[:0], "token="...), rt...), "&token_type_hint=refresh_token"...)
 			return c.post("/revoke", formType, "", c.scratch)
+		},
+	}
+}
+
+// gooauth2API speaks go-oauth2's token endpoint: form bodies on POST
+// /token with HTTP Basic client authentication on every grant, which is how
+// go-oauth2 reads the client (its ClientBasicHandler). The refresh grant
+// rotates: go-oauth2 removes the old refresh token and its access token.
+func gooauth2API(clientSecret string) *api {
+	basic := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(benchClient+":"+clientSecret)) + "\r\n"
+	loginBody := []byte("grant_type=password&username=" + benchUser + "&password=correct+horse+battery+staple")
+	ccBody := []byte("grant_type=client_credentials")
+	login := func(c *client) (int, error) { return c.post("/token", formType, basic, loginBody) }
+	return &api{
+		login:    login,
+		password: login,
+		issue:    func(c *client) (int, error) { return c.post("/token", formType, basic, ccBody) },
+		refresh: func(c *client, rt string) (int, error) {
+			c.scratch = append(append(c.scratch[:0], "grant_type=refresh_token&refresh_token="...), rt...)
+			return c.post("/token", formType, basic, c.scratch)
 		},
 	}
 }

@@ -27,6 +27,7 @@ import (
 // config is the command line.
 type config struct {
 	authsvcBin, floorBin, redisBin string
+	gooauth2Bin                    string
 	duration, warmup               time.Duration
 	runs, concurrency, floodConc   int
 	cases                          *regexp.Regexp
@@ -46,6 +47,7 @@ func parseFlags(args []string) (*config, error) {
 	var cases, algs, env string
 	fs.StringVar(&c.authsvcBin, "authsvc", "bin/authsvc", "authsvc binary")
 	fs.StringVar(&c.floorBin, "floor", "", "floor binary (empty: authsvc only, no ratios)")
+	fs.StringVar(&c.gooauth2Bin, "gooauth2", "", "go-oauth2 reference server binary (bench/gooauth2; empty: no comparison)")
 	fs.StringVar(&c.redisBin, "redis-server", "redis-server", "redis-server binary")
 	fs.DurationVar(&c.duration, "duration", 5*time.Second, "measured time per case and run")
 	fs.DurationVar(&c.warmup, "warmup", 500*time.Millisecond, "unmeasured load before each measurement")
@@ -268,6 +270,13 @@ func (b *bench) restartServers(ctx context.Context, cases []caseSpec, authsvcOnl
 			}
 			b.servers["authsvc/"+c.alg] = s
 		}
+		if _, ok := b.servers["gooauth2/"+c.alg]; !ok && b.gooauth2Runs(c) && !authsvcOnly {
+			s, err := b.startGooauth2(ctx, c.alg)
+			if err != nil {
+				return err
+			}
+			b.servers["gooauth2/"+c.alg] = s
+		}
 		if _, ok := b.servers["floor/"+c.alg]; !ok && b.cfg.floorBin != "" && !authsvcOnly {
 			s, err := b.startFloor(ctx, c.alg)
 			if err != nil {
@@ -349,6 +358,25 @@ func (b *bench) startFloor(ctx context.Context, alg string) (*server, error) {
 	return s, b.launch(ctx, s, b.cfg.floorBin, args, []string{"PATH=" + os.Getenv("PATH")}, "/healthz")
 }
 
+// gooauth2Runs reports whether case c is also measured against go-oauth2.
+func (b *bench) gooauth2Runs(c caseSpec) bool {
+	return b.cfg.gooauth2Bin != "" && c.alg == "HS256" && gooauth2Kinds[c.kind]
+}
+
+// startGooauth2 runs the go-oauth2 reference server on the same Redis, with
+// the same user (the same argon2id hash), client and HS256 key length as
+// authsvc.
+func (b *bench) startGooauth2(ctx context.Context, alg string) (*server, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	s := &server{kind: "gooauth2", alg: alg, addr: addr, api: gooauth2API(b.creds.clientSecret)}
+	args := []string{"-addr", addr, "-redis", b.redis.addr, "-secret", randomKey(),
+		"-client-id", benchClient, "-client-secret", b.creds.clientSecret, "-user", benchUser, "-password-hash", b.creds.userHash}
+	return s, b.launch(ctx, s, b.cfg.gooauth2Bin, args, []string{"PATH=" + os.Getenv("PATH")}, "/healthz")
+}
+
 // groups builds the workers of one case kind against a.
 func (b *bench) groups(kind string, a *api) []*group {
 	one := func(ops []string, setup func(*worker) error, step func(*worker) (int, int, error)) []*group {
@@ -380,6 +408,9 @@ func (b *bench) runCase(ctx context.Context, c caseSpec, run int) error {
 	targets := []string{"authsvc"}
 	if _, ok := floorOf[c.kind]; ok && b.cfg.floorBin != "" {
 		targets = append(targets, "floor")
+	}
+	if b.gooauth2Runs(c) {
+		targets = append(targets, "gooauth2")
 	}
 	kinds := []string{c.kind}
 	if c.kind == kindFlood {

@@ -30,7 +30,7 @@ type runResult struct {
 // caseResult is every run of one case on one server and their medians.
 type caseResult struct {
 	Name     string      `json:"name"`
-	Server   string      `json:"server"` // authsvc or floor
+	Server   string      `json:"server"` // authsvc, floor or gooauth2
 	Kind     string      `json:"kind"`
 	Alg      string      `json:"alg"`
 	Endpoint string      `json:"endpoint,omitempty"` // the floor's endpoint
@@ -66,6 +66,25 @@ type comparison struct {
 	CPURatio     float64 `json:"cpu_ratio"`
 	Targets      bool    `json:"targets_apply"`
 }
+
+// refComparison is authsvc against the go-oauth2 reference server on one
+// case, both doing the whole work of a token service.
+type refComparison struct {
+	Case          string  `json:"case"`
+	AuthsvcRPS    float64 `json:"authsvc_rps"`
+	GoOAuth2RPS   float64 `json:"gooauth2_rps"`
+	RPSRatio      float64 `json:"rps_ratio"`
+	Target        float64 `json:"target_rps_ratio,omitempty"` // 0: none
+	AuthsvcP50Ms  float64 `json:"authsvc_p50_ms"`
+	GoOAuth2P50Ms float64 `json:"gooauth2_p50_ms"`
+	AuthsvcP99Ms  float64 `json:"authsvc_p99_ms"`
+	GoOAuth2P99Ms float64 `json:"gooauth2_p99_ms"`
+	AuthsvcCPUUs  float64 `json:"authsvc_cpu_us_per_req"`
+	GoOAuth2CPUUs float64 `json:"gooauth2_cpu_us_per_req"`
+}
+
+// gooauth2Targets are the req/s ratios authsvc aims for against go-oauth2.
+var gooauth2Targets = map[string]float64{kindClientCreds: 1.15, kindRefresh: 2.5}
 
 // boundCheck compares a password grant with cores ÷ one hash check.
 type boundCheck struct {
@@ -103,6 +122,7 @@ type report struct {
 	Hashes      hashTimes            `json:"hashes"`
 	Cases       []*caseResult        `json:"cases"`
 	Comparisons []comparison         `json:"comparisons"`
+	GoOAuth2    []refComparison      `json:"gooauth2_comparisons,omitempty"`
 	Bounds      []boundCheck         `json:"password_bounds"`
 	Flood       *floodResult         `json:"refresh_under_login_flood,omitempty"`
 	Memory      *memoryResult        `json:"memory_check,omitempty"`
@@ -117,6 +137,7 @@ func (b *bench) report() *report {
 			"duration": b.cfg.duration.String(), "warmup": b.cfg.warmup.String(), "runs": b.cfg.runs,
 			"concurrency": b.cfg.concurrency, "flood_concurrency": b.cfg.floodConc, "algs": b.cfg.algs,
 			"cases": b.cfg.cases.String(), "refresh_total": b.cfg.refreshTotal, "floor": b.cfg.floorBin != "",
+			"gooauth2":          b.cfg.gooauth2Bin != "",
 			"authsvc_env_extra": len(b.cfg.authsvcEnv),
 		},
 		Machine:   machine(),
@@ -149,13 +170,21 @@ func (b *bench) report() *report {
 				Targets: c.Kind != kindPassword,
 			})
 		}
+		if g := find(c.Name, "gooauth2"); g != nil {
+			a, gm := c.Median, g.Median
+			r.GoOAuth2 = append(r.GoOAuth2, refComparison{
+				Case: c.Name, AuthsvcRPS: a.RPS, GoOAuth2RPS: gm.RPS, RPSRatio: ratio(a.RPS, gm.RPS), Target: gooauth2Targets[c.Kind],
+				AuthsvcP50Ms: a.P50Ms, GoOAuth2P50Ms: gm.P50Ms, AuthsvcP99Ms: a.P99Ms, GoOAuth2P99Ms: gm.P99Ms,
+				AuthsvcCPUUs: a.CPUPerReqUs, GoOAuth2CPUUs: gm.CPUPerReqUs,
+			})
+		}
 	}
 	for _, c := range b.results {
 		if c.Kind != kindPassword {
 			continue
 		}
 		bc := boundCheck{Case: c.Name, Server: c.Server, RPS: c.Median.RPS, CPUMsPerReq: c.Median.CPUPerReqUs / 1000}
-		if c.Server == "authsvc" {
+		if c.Server != "floor" { // authsvc and go-oauth2 check the same argon2id hash
 			bc.Hash, bc.Bound, bc.HashMs = "argon2id m=19MiB t=2 p=1", b.hashes.Argon2Max, b.hashes.Argon2idMs
 		} else {
 			bc.Hash, bc.Bound, bc.HashMs = fmt.Sprintf("bcrypt cost %d", b.hashes.BcryptCost), b.hashes.BcryptMax, b.hashes.BcryptMs
@@ -362,6 +391,24 @@ func (r *report) print(w io.Writer) {
 		table(w, []string{"case", "floor endpoint", "authsvc req/s", "floor req/s", "ratio", "≥ 0.8",
 			"authsvc p99 ms", "floor p99 ms", "ratio", "≤ 2", "authsvc CPU µs/req", "floor CPU µs/req", "ratio"}, rows)
 		fmt.Fprintln(w, "(password rows: authsvc checks argon2id, the floor bcrypt; compare each with its own hash bound below)")
+	}
+
+	if len(r.GoOAuth2) > 0 {
+		fmt.Fprintf(w, "\nauthsvc ÷ go-oauth2 v4.5.4 (Redis token store, rotation on, HS256 JWT), side by side\n\n")
+		rows = nil
+		for _, c := range r.GoOAuth2 {
+			target, v := "-", "-"
+			if c.Target > 0 {
+				target, v = "≥ "+f2(c.Target), verdict(c.RPSRatio >= c.Target)
+			}
+			rows = append(rows, []string{c.Case, f0(c.AuthsvcRPS), f0(c.GoOAuth2RPS), f2(c.RPSRatio), target, v,
+				f2(c.AuthsvcP50Ms), f2(c.GoOAuth2P50Ms), f2(c.AuthsvcP99Ms), f2(c.GoOAuth2P99Ms),
+				f0(c.AuthsvcCPUUs), f0(c.GoOAuth2CPUUs)})
+		}
+		table(w, []string{"case", "authsvc req/s", "go-oauth2 req/s", "ratio", "target", "met",
+			"authsvc p50 ms", "go-oauth2 p50 ms", "authsvc p99 ms", "go-oauth2 p99 ms",
+			"authsvc CPU µs/req", "go-oauth2 CPU µs/req"}, rows)
+		fmt.Fprintln(w, "(both check the same argon2id hash on the password grant; authsvc rotates on /refresh, go-oauth2 on its refresh_token grant)")
 	}
 
 	if len(r.Bounds) > 0 {

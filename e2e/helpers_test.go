@@ -164,8 +164,14 @@ func (s *syncBuffer) String() string {
 // then exit 0.
 func startAuthsvc(tb testing.TB, env map[string]string) *proc {
 	tb.Helper()
+	return startAuthsvcBinary(tb, binPath, env)
+}
+
+// startAuthsvcBinary is startAuthsvc with another build of authsvc.
+func startAuthsvcBinary(tb testing.TB, bin string, env map[string]string) *proc {
+	tb.Helper()
 	addr := freeAddr(tb)
-	spec := launch.Spec{Name: "authsvc", Path: binPath, Env: []string{"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=" + addr}}
+	spec := launch.Spec{Name: "authsvc", Path: bin, Env: []string{"PATH=" + os.Getenv("PATH"), "HTTP_ADDR=" + addr}}
 	for k, v := range env {
 		spec.Env = append(spec.Env, k+"="+v)
 	}

@@ -251,7 +251,8 @@ func TestE2E_Metadata(t *testing.T) {
 		"introspection_endpoint_auth_methods_supported": authMethods,
 		"response_types_supported":                      []any{},
 		// The union of every user's and client's scopes, sorted.
-		"scopes_supported": []any{"billing", "read", "write"},
+		"scopes_supported":         []any{"billing", "read", "write"},
+		"revocation_feed_endpoint": testIssuer + "/revocations",
 	}
 	if got, w := mustJSON(t, r.JSON), mustJSON(t, want); got != w {
 		t.Errorf("metadata\n got %s\nwant %s", got, w)
@@ -259,10 +260,10 @@ func TestE2E_Metadata(t *testing.T) {
 
 	// Each endpoint URL points at a route of this service (issuer = its
 	// public base URL).
-	for _, field := range []string{"token_endpoint", "revocation_endpoint", "introspection_endpoint", "jwks_uri"} {
+	for _, field := range []string{"token_endpoint", "revocation_endpoint", "introspection_endpoint", "jwks_uri", "revocation_feed_endpoint"} {
 		path := strings.TrimPrefix(r.str(field), testIssuer)
 		method := http.MethodPost
-		if field == "jwks_uri" {
+		if field == "jwks_uri" || field == "revocation_feed_endpoint" {
 			method = http.MethodGet
 		}
 		if got := call(t, method, svc.URL+path, "application/x-www-form-urlencoded", ""); got.Status == 404 || got.Status == 405 {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/authsvc/authsvc/internal/auth"
 	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/feed"
 	"github.com/authsvc/authsvc/internal/handler"
 	"github.com/authsvc/authsvc/internal/issuer"
 	"github.com/authsvc/authsvc/internal/limiter"
@@ -154,6 +155,13 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		defer stopPprof()
 	}
 
+	// The revocation feed's one reader per process; held /revocations
+	// requests wait on it, not on the store.
+	revFeed := feed.New(st, log, nil)
+	feedCtx, stopFeed := context.WithCancel(context.Background())
+	defer stopFeed()
+	go revFeed.Run(feedCtx)
+
 	svc := auth.New(auth.Config{
 		AccessTTL:                  cfg.AccessTokenTTL.V,
 		RefreshTTL:                 cfg.RefreshTokenTTL.V,
@@ -165,7 +173,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		LoginFailuresMaxPerAddress: cfg.LoginFailuresMaxPerAddr.V,
 		HashQueueTimeout:           cfg.HashQueueTimeout.V,
 		NameKey:                    nameKey(cfg.SecretKey),
-	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: newLogger(auditOut, cfg), OnEvent: m.OnEvent})
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: newLogger(auditOut, cfg), OnEvent: m.OnEvent, Feed: revFeed})
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
 	// SIGHUP, on POST /admin/reload and when a file changes.
@@ -269,6 +277,9 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: finishing in-flight requests")
+	// Held /revocations requests are answered at once with what is known,
+	// so they do not hold up the shutdown.
+	revFeed.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -67,6 +67,8 @@ type Service struct {
 	attempts attempts
 	// nameKey is cfg.NameKey, or a random key.
 	nameKey []byte
+	// feed answers reads of the revocation feed; nil: the store directly.
+	feed FeedReader
 }
 
 // Deps are the parts a Service is built from.
@@ -80,12 +82,15 @@ type Deps struct {
 	Log *slog.Logger
 	// OnEvent, when set, is called with every audit event (metrics count them).
 	OnEvent func(Event)
+	// Feed, when set, answers reads of the revocation feed and lets them
+	// wait for news; nil reads the store and never waits.
+	Feed FeedReader
 }
 
 // New returns a Service.
 func New(cfg Config, d Deps) *Service {
 	s := &Service{cfg: cfg, iss: d.Issuer, store: d.Store,
-		now: d.Now, log: d.Log, events: d.OnEvent}
+		now: d.Now, log: d.Log, events: d.OnEvent, feed: d.Feed}
 	s.creds.Store(d.Credentials)
 	if s.now == nil {
 		s.now = time.Now
@@ -298,6 +303,12 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 	switch {
 	case errors.Is(err, store.ErrReused):
 		s.emit(Event{Name: EventReuseDetected, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID})
+		if ferr := s.RecordRevocation(ctx, SessionEnded(rc.SessionID, now)); ferr != nil {
+			// The family is gone; the feed could not be told. Say so
+			// (503), so the failure is seen; a retry finds the family
+			// gone.
+			return nil, ferr
+		}
 		return nil, &Error{Code: InvalidGrant, Description: "refresh token was already used; the session is revoked", Err: err}
 	case errors.Is(err, store.ErrNotFound):
 		return nil, &Error{Code: InvalidGrant, Description: errBadRefresh, Err: err}
@@ -350,6 +361,9 @@ func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
 		if err := s.store.RevokeSession(ctx, rc.SessionID); err != nil {
 			return true, storeError(err)
 		}
+		if err := s.RecordRevocation(ctx, SessionEnded(rc.SessionID, s.now())); err != nil {
+			return true, err
+		}
 		s.emit(Event{Name: EventRevoke, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID, TokenType: "refresh_token"})
 		return true, nil
 	}
@@ -363,6 +377,9 @@ func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
 		}
 		if err := s.store.DenyAccessToken(ctx, ac.ID, ac.ExpiresAt.Add(s.cfg.ClockSkew)); err != nil {
 			return true, storeError(err)
+		}
+		if err := s.RecordRevocation(ctx, AccessTokenRevoked(ac.ID, ac.ExpiresAt)); err != nil {
+			return true, err
 		}
 		s.emit(Event{Name: EventRevoke, Subject: ac.Subject, Client: ac.ClientID, Addr: m.Addr, RequestID: m.RequestID, TokenType: "access_token"})
 		return true, nil

@@ -23,6 +23,7 @@ type metadata struct {
 	IntrospectionEndpointAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported"`
 	ResponseTypesSupported                    []string `json:"response_types_supported"`
 	ScopesSupported                           []string `json:"scopes_supported,omitempty"`
+	RevocationFeedEndpoint                    string   `json:"revocation_feed_endpoint"`
 }
 
 // metadataDocument builds the RFC 8414 document once. issuer is JWT_ISSUER,
@@ -44,6 +45,9 @@ func metadataDocument(issuer string, scopes []string) []byte {
 		// authsvc has no authorization endpoint, so no response types.
 		ResponseTypesSupported: []string{},
 		ScopesSupported:        scopes,
+		// Not registered in RFC 8414: authsvc's own feed of revoked
+		// access tokens and ended sessions (docs/resource-servers.md).
+		RevocationFeedEndpoint: base + "/revocations",
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {

@@ -105,6 +105,7 @@ func routes(e *echo.Echo, d Deps) {
 	e.POST("/refresh", refreshHandler(d.Auth), post...)
 	e.POST("/revoke", revokeHandler(d.Auth), post...)
 	e.POST("/introspect", introspectHandler(d.Auth), post...)
+	e.GET("/revocations", revocationsHandler(d.Auth))
 	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS, d.PublishedJWKS))
 	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes)))
 	operationRoutes(e, d)

@@ -14,6 +14,9 @@
 //   - Errors that mean "cannot read or write right now" are reported as
 //     ErrUnavailable, so callers fail closed.
 //   - Tokens themselves are never stored, only their ids and claims.
+//   - The revocation feed is shared: an entry added by one process is read
+//     by every process at once, and a cursor is answered exactly or with the
+//     complete set, never with a gap.
 //
 // Implementations live in subpackages: redis (production; single node,
 // Sentinel or Cluster) and memory (one process, development only). The

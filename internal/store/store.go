@@ -190,6 +190,9 @@ type Store interface {
 	// Ping reports whether the store answers; an error means unavailable.
 	Ping(ctx context.Context) error
 
+	// RevocationFeed keeps the revocation feed (see its methods).
+	RevocationFeed
+
 	// Close releases the store's resources.
 	Close() error
 }

@@ -37,6 +37,9 @@ type Store struct {
 	// dead records at most about as many as the live ones.
 	writes    int
 	sweepNext int
+
+	// feed is the revocation feed; it has its own lock.
+	feed feed
 }
 
 var _ store.Store = (*Store)(nil)

@@ -10,8 +10,20 @@
 //	<prefix>deny:{<jti>}      string a denylisted access token; expires with the token
 //	<prefix>fail:{<address>}  hash   the login-failure counters of one client address; expires with its window
 //	<prefix>dpop:{<id>}       string a used DPoP proof id; expires when the proof is too old
+//	<prefix>rev:{feed}:log    stream the revocation feed in order; trimmed to store.FeedRetention
+//	<prefix>rev:{feed}:set    zset   the feed's entries in force ("t:<jti>", "s:<sid>"), score exp ms
+//	<prefix>rev:{feed}:meta   hash   the feed's epoch, latest id and trim floor
 //
-// Each operation touches exactly one key, and the braces make the id the
+// The three feed keys share one hash tag, so one script updates them
+// together on a Cluster; they expire when no entry in them matters any more.
+// The stream carries the increments a cursor asks for, and readers block on
+// it (XREAD) to learn of a new entry at once; the sorted set is the complete
+// set, trimmed by exp, so the feed holds only what still matters. A cursor
+// is the feed's epoch (changed whenever the feed's data is lost) and a
+// stream id; one whose entries were trimmed is answered with the complete
+// set.
+//
+// Every other operation touches exactly one key, and the braces make the id the
 // Cluster hash tag, so anything later grouped by id stays in one slot. The
 // family hash holds only ids, claims and unix-millisecond times, never a token.
 //
@@ -87,6 +99,8 @@ type Store struct {
 	client goredis.UniversalClient
 	prefix string
 	now    func() time.Time // only to skip denylist entries and report families already expired
+	// retention overrides store.FeedRetention when positive (tests only).
+	retention time.Duration
 }
 
 var _ store.Store = (*Store)(nil)

@@ -149,6 +149,13 @@ func opsOn(sess store.Session, first store.Token) []op {
 		{"Ping", func(ctx context.Context, s store.Store) error {
 			return s.Ping(ctx)
 		}},
+		{"AddRevocation", func(ctx context.Context, s store.Store) error {
+			return s.AddRevocation(ctx, store.Revocation{Kind: store.RevokedSession, ID: sess.ID, ExpiresAt: time.Now().Add(time.Hour)})
+		}},
+		{"Revocations", func(ctx context.Context, s store.Store) error {
+			_, err := s.Revocations(ctx, "", 0)
+			return err
+		}},
 	}
 }
 

@@ -151,6 +151,14 @@ func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 		{"UseProofPastUntilRecordsNothing", testUseProofPastUntil},
 		{"ConcurrentUseProofHasOneWinner", testConcurrentUseProof},
 		{"Ping", testPing},
+		{"FeedCompleteSet", testFeedCompleteSet},
+		{"FeedIncrements", testFeedIncrements},
+		{"FeedEntryExpires", testFeedEntryExpires},
+		{"FeedMalformedCursor", testFeedMalformedCursor},
+		{"FeedForeignCursorGivesCompleteSet", testFeedForeignCursorGivesCompleteSet},
+		{"FeedTrimmedCursorGivesCompleteSet", testFeedTrimmedCursorGivesCompleteSet},
+		{"FeedWaitWakesOnAdd", testFeedWaitWakesOnAdd},
+		{"FeedUnknownKindRefused", testFeedUnknownKindRefused},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
