@@ -21,6 +21,7 @@ RUN go mod download && go mod verify
 
 COPY cmd ./cmd
 COPY internal ./internal
+COPY dpop ./dpop
 
 # A static binary (no cgo, so no libc to match), without local paths
 # (-trimpath), stripped (-s -w), stamped with the version.

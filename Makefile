@@ -33,8 +33,9 @@ run: $(DEV_ENV) ## serve on :8080 with the memory store and the demo credentials
 	LOG_FORMAT=$${LOG_FORMAT:-text} HTTP_ADDR=$${HTTP_ADDR:-127.0.0.1:8080} \
 	$(GO) run ./cmd/authsvc
 
-test: ## run every test with the race detector (needs redis-server on PATH)
+test: ## run every test with the race detector (needs redis-server, node and npm on PATH)
 	@command -v redis-server >/dev/null || { echo "redis-server not found: install it with 'apt-get install redis-server'"; exit 1; }
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "node or npm not found (the DPoP end-to-end tests run a third-party client): install Node.js 20+, e.g. 'apt-get install nodejs npm'"; exit 1; }
 	$(GO) vet ./...
 	@$(MAKE) --no-print-directory compose-config
 	$(GO) test -race -count=1 -timeout 15m -skip '^TestFault_' ./...

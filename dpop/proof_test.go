@@ -9,9 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +19,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authsvc/authsvc/dpop"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
 const (
@@ -50,37 +49,11 @@ func keys(tb testing.TB) {
 	})
 }
 
-// publicJWK returns the public JWK members of key.
-func publicJWK(tb testing.TB, key crypto.PublicKey) map[string]any {
-	tb.Helper()
-	raw, err := (&jose.JSONWebKey{Key: key}).MarshalJSON()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		tb.Fatal(err)
-	}
-	return m
-}
-
-// rawProof signs a proof with any header and claims: the test's own JWS,
-// free to break every rule.
-func rawProof(tb testing.TB, method jwt.SigningMethod, key any, header map[string]any, claims jwt.MapClaims) string {
-	tb.Helper()
-	tok := jwt.NewWithClaims(method, claims)
-	maps.Copy(tok.Header, header)
-	for k, v := range header {
-		if v == nil {
-			delete(tok.Header, k)
-		}
-	}
-	s, err := tok.SignedString(key)
-	if err != nil {
-		tb.Fatalf("sign: %v", err)
-	}
-	return s
-}
+// publicJWK and rawProof are the shared forgers of testkit.
+var (
+	publicJWK = testkit.PublicJWK
+	rawProof  = testkit.ForgeDPoPProof
+)
 
 func goodClaims() jwt.MapClaims {
 	return jwt.MapClaims{"jti": "id-1", "htm": "POST", "htu": testURL, "iat": t0.Unix()}

@@ -253,6 +253,8 @@ func TestE2E_Metadata(t *testing.T) {
 		// The union of every user's and client's scopes, sorted.
 		"scopes_supported":         []any{"billing", "read", "write"},
 		"revocation_feed_endpoint": testIssuer + "/revocations",
+		// DPOP_SIGNING_ALGS, by default.
+		"dpop_signing_alg_values_supported": []any{"ES256", "EdDSA", "RS256", "PS256"},
 	}
 	if got, w := mustJSON(t, r.JSON), mustJSON(t, want); got != w {
 		t.Errorf("metadata\n got %s\nwant %s", got, w)

@@ -258,18 +258,21 @@ func TestE2E_KeysFileStartupErrors(t *testing.T) {
 			for k, v := range tc.env {
 				env[k] = v
 			}
-			_, out, err := runAuthsvc(t, env)
-			if err == nil {
-				t.Fatalf("start-up succeeded:\n%s", out)
-			}
-			for _, w := range tc.wants {
-				if !strings.Contains(out, w) {
-					t.Errorf("output lacks %q:\n%s", w, out)
+			// Start-up and check-config report the same problems.
+			for _, args := range [][]string{nil, {"check-config"}} {
+				_, out, err := runAuthsvc(t, env, args...)
+				if err == nil {
+					t.Fatalf("authsvc %v succeeded:\n%s", args, out)
 				}
-			}
-			for _, s := range append(kf.secretsOf(), testSecret, testRefreshSecret) {
-				if strings.Contains(out, s) {
-					t.Fatalf("output holds key material:\n%s", out)
+				for _, w := range tc.wants {
+					if !strings.Contains(out, w) {
+						t.Errorf("authsvc %v: output lacks %q:\n%s", args, w, out)
+					}
+				}
+				for _, s := range append(kf.secretsOf(), testSecret, testRefreshSecret) {
+					if strings.Contains(out, s) {
+						t.Fatalf("authsvc %v: output holds key material:\n%s", args, out)
+					}
 				}
 			}
 		})

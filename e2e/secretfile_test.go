@@ -58,7 +58,7 @@ func TestE2E_SecretsFromFiles(t *testing.T) {
 // cmd/authsvc's secretVars lists them (its TestSecretVars_AreSecretFields
 // holds that list to the Config struct); this package drives the binary
 // from outside and cannot import it.
-var secretVars = []string{"SECRET_KEY", "SECRET_KEY_PREVIOUS", "REFRESH_SECRET_KEY", "REDIS_URL", "REDIS_PASSWORD"}
+var secretVars = []string{"SECRET_KEY", "SECRET_KEY_PREVIOUS", "REFRESH_SECRET_KEY", "REFRESH_SECRET_KEY_PREVIOUS", "REDIS_URL", "REDIS_PASSWORD"}
 
 // TestE2E_SecretFileProblems checks the start-up errors of the NAME_FILE
 // variables: for every secret variable, setting both NAME and NAME_FILE is

@@ -14,6 +14,8 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/authsvc/authsvc/internal/tracing"
+
 	"github.com/authsvc/authsvc/dpop"
 )
 
@@ -388,6 +390,9 @@ func (c *Config) Validate() []error {
 		}
 	}
 	errs = append(errs, c.validateDPoP()...)
+	// The standard OTEL_* variables are read by the OpenTelemetry SDK
+	// itself; only the choice of exporter is checked here.
+	errs = append(errs, tracing.Check(os.Getenv)...)
 	if c.PprofAddr != "" && !loopbackAddr(c.PprofAddr) {
 		bad("PPROF_ADDR", "must be a loopback host:port such as 127.0.0.1:6060")
 	}

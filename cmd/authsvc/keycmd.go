@@ -85,24 +85,14 @@ func genKey(args []string, stdout, stderr io.Writer) error {
 // Nothing secret is printed: a kid is a public key's thumbprint, or a keyed
 // label of an HMAC key that is in every token's header anyway.
 func listKeys(stdout, stderr io.Writer) error {
-	cfg, err := loadConfig()
+	cfg, err := loadValidConfig(stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "authsvc:", err)
-		return errConfig
-	}
-	if errs := cfg.Validate(); len(errs) > 0 {
-		for _, e := range errs {
-			fmt.Fprintln(stderr, "authsvc:", e)
-		}
-		return errConfig
+		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	iss, errs := buildIssuer(cfg, log)
 	if len(errs) > 0 {
-		for _, e := range errs {
-			fmt.Fprintln(stderr, "authsvc:", e)
-		}
-		return errConfig
+		return printProblems(stderr, errs...)
 	}
 	for _, k := range iss.Keys() {
 		if _, err := fmt.Fprintf(stdout, "%s %s %s %s\n", k.KID, k.Algorithm, k.ActiveFrom.UTC().Format(time.RFC3339), k.State); err != nil {

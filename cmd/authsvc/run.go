@@ -35,6 +35,7 @@ import (
 	"github.com/authsvc/authsvc/internal/store/memory"
 	redisstore "github.com/authsvc/authsvc/internal/store/redis"
 	"github.com/authsvc/authsvc/internal/tlscert"
+	"github.com/authsvc/authsvc/internal/tracing"
 )
 
 // shutdownTimeout bounds the graceful shutdown; docs/operations.md promises an exit within 10 s of SIGTERM.
@@ -95,16 +96,9 @@ Commands:
 // serve loads the configuration, builds every part and serves until ctx is
 // done. ready, when not nil, receives the bound address once listening.
 func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
-	cfg, err := loadConfig()
+	cfg, err := loadValidConfig(stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "authsvc:", err)
-		return errConfig
-	}
-	if errs := cfg.Validate(); len(errs) > 0 {
-		for _, e := range errs {
-			fmt.Fprintln(stderr, "authsvc:", e)
-		}
-		return errConfig
+		return err
 	}
 	logOut, auditOut := io.Writer(stderr), io.Writer(stderr)
 	if d := cfg.LogFlushInterval.V; d > 0 {
@@ -132,7 +126,14 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		return errConfig
 	}
 
-	st, err := openStore(cfg)
+	tp, stopTracing, err := startTracing(ctx, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "authsvc:", err)
+		return errConfig
+	}
+	defer stopTracing() // after the listeners stop: the last spans are exported
+
+	st, err := openStore(cfg, tp)
 	if err != nil {
 		fmt.Fprintln(stderr, "authsvc:", err)
 		return errConfig
@@ -155,6 +156,11 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		defer stopPprof()
 	}
 
+	dpopCfg, err := dpopConfig(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "authsvc:", err)
+		return errConfig
+	}
 	// The revocation feed's one reader per process; held /revocations
 	// requests wait on it, not on the store.
 	revFeed := feed.New(st, log, nil)
@@ -173,7 +179,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		LoginFailuresMaxPerAddress: cfg.LoginFailuresMaxPerAddr.V,
 		HashQueueTimeout:           cfg.HashQueueTimeout.V,
 		NameKey:                    nameKey(cfg.SecretKey),
-	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: newLogger(auditOut, cfg), OnEvent: m.OnEvent, Feed: revFeed})
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: newLogger(auditOut, cfg), OnEvent: m.OnEvent, DPoP: dpopCfg, Feed: revFeed})
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
 	// SIGHUP, on POST /admin/reload and when a file changes.
@@ -209,6 +215,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		HSTS:          certs != nil,
 	}
 	public := hd
+	public.Tracing = handlerTracing(tp) // the management listener is not traced
 	if cfg.ManagementAddr != "" {
 		public.Metrics = nil // served on the management listener only
 	}
@@ -336,6 +343,27 @@ func newLogger(w io.Writer, cfg *Config) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
+// loadValidConfig reads and validates the environment. On a problem it
+// prints one line per problem to stderr and returns errConfig.
+func loadValidConfig(stderr io.Writer) (*Config, error) {
+	cfg, err := loadConfig()
+	if err != nil {
+		return nil, printProblems(stderr, err)
+	}
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return nil, printProblems(stderr, errs...)
+	}
+	return cfg, nil
+}
+
+// printProblems prints one line per problem and returns errConfig.
+func printProblems(stderr io.Writer, errs ...error) error {
+	for _, e := range errs {
+		fmt.Fprintln(stderr, "authsvc:", e)
+	}
+	return errConfig
+}
+
 // buildKeysAndCredentials parses the keys and the credentials file once, at
 // start-up, returning one error per problem.
 func buildKeysAndCredentials(cfg *Config, log *slog.Logger) (*issuer.Issuer, *credential.Set, []error) {
@@ -443,12 +471,15 @@ func readPublicKey(path string) (crypto.PublicKey, error) {
 // openStore builds the configured store. A Redis that cannot be reached is
 // not an error here: the client connects lazily, authsvc serves, and /readyz
 // and the token endpoints answer 503 until Redis answers.
-func openStore(cfg *Config) (store.Store, error) {
+func openStore(cfg *Config, tp *tracing.Provider) (store.Store, error) {
 	if cfg.Store == "memory" {
 		return memory.New(time.Now), nil
 	}
 	client, err := redisClient(cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := traceRedis(client, tp); err != nil {
 		return nil, err
 	}
 	return redisstore.New(client, cfg.RedisKeyPrefix), nil

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authsvc/authsvc/dpop"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/issuer"
 	"github.com/authsvc/authsvc/internal/store"
@@ -69,6 +70,8 @@ type Service struct {
 	nameKey []byte
 	// feed answers reads of the revocation feed; nil: the store directly.
 	feed FeedReader
+	// dpop checks DPoP proofs (RFC 9449); its Checker is always set.
+	dpop DPoPConfig
 }
 
 // Deps are the parts a Service is built from.
@@ -85,6 +88,8 @@ type Deps struct {
 	// Feed, when set, answers reads of the revocation feed and lets them
 	// wait for news; nil reads the store and never waits.
 	Feed FeedReader
+	// DPoP configures DPoP proofs at the token endpoints.
+	DPoP DPoPConfig
 }
 
 // New returns a Service.
@@ -102,6 +107,14 @@ func New(cfg Config, d Deps) *Service {
 	if len(s.nameKey) == 0 {
 		s.nameKey = make([]byte, 32)
 		_, _ = rand.Read(s.nameKey) // crypto/rand.Read never fails
+	}
+	s.dpop = d.DPoP
+	if s.dpop.Checker == nil {
+		c, err := dpop.NewChecker(dpop.Options{Leeway: cfg.ClockSkew, Now: s.now})
+		if err != nil {
+			panic("auth: default DPoP checker: " + err.Error()) // the defaults are valid
+		}
+		s.dpop.Checker = c
 	}
 	return s
 }
@@ -127,6 +140,8 @@ type Meta struct {
 	Addr string
 	// RequestID correlates audit events with the request log line.
 	RequestID string
+	// DPoP is the request's DPoP input, for the token endpoints.
+	DPoP DPoPInput
 }
 
 // TokenSet is what a successful grant returns (RFC 6749 §5.1).
@@ -136,6 +151,9 @@ type TokenSet struct {
 	RefreshToken     string // empty for client_credentials
 	RefreshExpiresIn time.Duration
 	Scope            string
+	// DPoP is true when the access token is bound to a DPoP key
+	// (token_type DPoP, RFC 9449 §5).
+	DPoP bool
 }
 
 // PasswordRequest is a resource owner password credentials grant (RFC 6749 §4.3).
@@ -148,6 +166,10 @@ type PasswordRequest struct {
 
 // Password authenticates a user and starts a new session.
 func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*TokenSet, error) {
+	jkt, err := s.checkProof(ctx, m.DPoP)
+	if err != nil {
+		return nil, err
+	}
 	var client *credential.Client
 	allowed := []string(nil)
 	if req.Client != nil {
@@ -157,6 +179,9 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		}
 		if !c.Allows(GrantPassword) {
 			return nil, newError(UnauthorizedClient, "the client may not use the password grant")
+		}
+		if err := requireProof(c.DPoPBound, jkt); err != nil {
+			return nil, err
 		}
 		client = &c
 	}
@@ -190,11 +215,12 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		Scope:        scope,
 		AuthTime:     now,
 		MaxExpiresAt: now.Add(s.cfg.SessionMaxTTL),
+		JKT:          jkt,
 	}
 	if sess.ID, err = s.iss.NewID(); err != nil {
 		return nil, internal(err)
 	}
-	first, err := s.nextToken(sess, scope, now)
+	first, err := s.nextToken(sess, scope, jkt, now)
 	if err != nil {
 		return nil, err
 	}
@@ -216,12 +242,19 @@ func (s *Service) ClientCredentials(ctx context.Context, ca *ClientAuth, scopePa
 	if ca == nil {
 		return nil, newError(InvalidClient, "client authentication is required")
 	}
+	jkt, err := s.checkProof(ctx, m.DPoP)
+	if err != nil {
+		return nil, err
+	}
 	c, err := s.authenticateClient(ctx, *ca, true, m)
 	if err != nil {
 		return nil, err
 	}
 	if !c.Allows(GrantClientCredentials) {
 		return nil, newError(UnauthorizedClient, "the client may not use the client_credentials grant")
+	}
+	if err := requireProof(c.DPoPBound, jkt); err != nil {
+		return nil, err
 	}
 	scope, err := grantScope(scopeParam, c.Scopes)
 	if err != nil {
@@ -234,13 +267,13 @@ func (s *Service) ClientCredentials(ctx context.Context, ca *ClientAuth, scopePa
 	}
 	at, err := s.iss.SignAccess(issuer.AccessClaims{
 		ID: jti, Subject: c.ClientID, ClientID: c.ClientID, Scope: scope,
-		IssuedAt: now, ExpiresAt: now.Add(s.cfg.AccessTTL),
+		IssuedAt: now, ExpiresAt: now.Add(s.cfg.AccessTTL), JKT: jkt,
 	})
 	if err != nil {
 		return nil, internal(err)
 	}
 	s.emit(Event{Name: EventLogin, Grant: GrantClientCredentials, Subject: c.ClientID, Client: c.ClientID, Addr: m.Addr, RequestID: m.RequestID})
-	return &TokenSet{AccessToken: at, ExpiresIn: s.cfg.AccessTTL, Scope: scope}, nil
+	return &TokenSet{AccessToken: at, ExpiresIn: s.cfg.AccessTTL, Scope: scope, DPoP: jkt != ""}, nil
 }
 
 // RefreshRequest is a refresh token grant (RFC 6749 §6).
@@ -257,6 +290,10 @@ type RefreshRequest struct {
 // very same successor again.
 func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*TokenSet, error) {
 	credential.NoteActivity()
+	jkt, err := s.checkProof(ctx, m.DPoP)
+	if err != nil {
+		return nil, err
+	}
 	var client *credential.Client
 	if req.Client != nil {
 		c, err := s.authenticateClient(ctx, *req.Client, false, m)
@@ -293,12 +330,13 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 	if !now.Before(sess.MaxExpiresAt) {
 		return nil, newError(InvalidGrant, "the session has reached its maximum lifetime")
 	}
-	next, err := s.nextToken(sess, accessScope, now)
+	next, err := s.nextToken(sess, accessScope, jkt, now)
 	if err != nil {
 		return nil, err
 	}
 	res, err := s.store.Rotate(ctx, store.RotateRequest{
 		SessionID: rc.SessionID, Presented: rc.ID, Next: next, Now: now, Grace: s.cfg.ReuseGrace,
+		JKT: jkt, ProofRequired: client != nil && client.DPoPBound,
 	})
 	switch {
 	case errors.Is(err, store.ErrReused):
@@ -312,6 +350,10 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 		return nil, &Error{Code: InvalidGrant, Description: "refresh token was already used; the session is revoked", Err: err}
 	case errors.Is(err, store.ErrNotFound):
 		return nil, &Error{Code: InvalidGrant, Description: errBadRefresh, Err: err}
+	case errors.Is(err, store.ErrKeyMismatch):
+		return nil, &Error{Code: InvalidGrant, Description: errDPoPWrongKey, Err: err}
+	case errors.Is(err, store.ErrProofRequired):
+		return nil, &Error{Code: InvalidDPoPProof, Description: errDPoPRequired, Err: err}
 	case err != nil:
 		return nil, storeError(err)
 	}
@@ -437,7 +479,7 @@ func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 // nextToken prepares the claims of a new refresh token and its access token.
 // The refresh token lives REFRESH_TOKEN_TTL, but never past the session's
 // absolute limit.
-func (s *Service) nextToken(sess store.Session, accessScope string, now time.Time) (store.Token, error) {
+func (s *Service) nextToken(sess store.Session, accessScope, accessJKT string, now time.Time) (store.Token, error) {
 	rid, err := s.iss.NewID()
 	if err != nil {
 		return store.Token{}, internal(err)
@@ -456,6 +498,7 @@ func (s *Service) nextToken(sess store.Session, accessScope string, now time.Tim
 	return store.Token{
 		ID: rid, IssuedAt: now, ExpiresAt: exp.Truncate(time.Second),
 		AccessID: aid, AccessIssuedAt: now, AccessExpiresAt: now.Add(s.cfg.AccessTTL), AccessScope: accessScope,
+		AccessJKT: accessJKT,
 	}, nil
 }
 
@@ -465,7 +508,7 @@ func (s *Service) mint(sess store.Session, t store.Token, now time.Time) (*Token
 	now = now.Truncate(time.Second)
 	at, err := s.iss.SignAccess(issuer.AccessClaims{
 		ID: t.AccessID, Subject: sess.Subject, ClientID: sess.ClientID, Scope: t.AccessScope,
-		IssuedAt: t.AccessIssuedAt, ExpiresAt: t.AccessExpiresAt,
+		IssuedAt: t.AccessIssuedAt, ExpiresAt: t.AccessExpiresAt, JKT: t.AccessJKT,
 	})
 	if err != nil {
 		return nil, internal(err)
@@ -483,6 +526,7 @@ func (s *Service) mint(sess store.Session, t store.Token, now time.Time) (*Token
 		RefreshToken:     rt,
 		RefreshExpiresIn: positive(t.ExpiresAt.Sub(now)),
 		Scope:            t.AccessScope,
+		DPoP:             t.AccessJKT != "",
 	}, nil
 }
 

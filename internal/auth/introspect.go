@@ -40,6 +40,9 @@ type Introspection struct {
 	Issuer    string
 	Audience  []string
 	ID        string // jti
+	// JKT is the thumbprint of the DPoP key the token is bound to (cnf.jkt,
+	// RFC 9449 §6.2), empty for a bearer token.
+	JKT string
 }
 
 // Introspect reports whether a token is active (RFC 7662). The caller must
@@ -95,6 +98,7 @@ func (s *Service) introspectAccess(ctx context.Context, tok string) (Introspecti
 	return Introspection{
 		Active: true, TokenType: TokenTypeAccess, Subject: ac.Subject, Scope: ac.Scope, ClientID: ac.ClientID,
 		ExpiresAt: ac.ExpiresAt, IssuedAt: ac.IssuedAt, Issuer: ac.Issuer, Audience: ac.Audience, ID: ac.ID,
+		JKT: ac.JKT,
 	}, true, nil
 }
 
@@ -108,7 +112,7 @@ func (s *Service) introspectRefresh(ctx context.Context, tok string) (Introspect
 	if !s.now().Before(rc.ExpiresAt) {
 		return Introspection{}, true, nil
 	}
-	_, cur, err := s.store.Session(ctx, rc.SessionID)
+	sess, cur, err := s.store.Session(ctx, rc.SessionID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return Introspection{}, true, nil // revoked, expired, or ended by a reuse
@@ -120,5 +124,6 @@ func (s *Service) introspectRefresh(ctx context.Context, tok string) (Introspect
 	return Introspection{
 		Active: true, TokenType: TokenTypeRefresh, Subject: rc.Subject, Scope: rc.Scope, ClientID: rc.ClientID,
 		ExpiresAt: rc.ExpiresAt, IssuedAt: rc.IssuedAt, Issuer: rc.Issuer, Audience: rc.Audience, ID: rc.ID,
+		JKT: sess.JKT,
 	}, true, nil
 }

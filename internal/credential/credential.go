@@ -47,6 +47,9 @@ type Client struct {
 	Introspect bool     `yaml:"introspect"`
 	// Admin lets the client call the admin API (ADMIN_ADDR).
 	Admin bool `yaml:"admin"`
+	// DPoPBound requires a DPoP proof on every token request of the client
+	// (RFC 9449 §5.2, dpop_bound_access_tokens).
+	DPoPBound bool `yaml:"dpop_bound_access_tokens"`
 }
 
 // Allows reports whether the client may use grantType (one of GrantPassword,
@@ -58,8 +61,8 @@ func (c Client) Allows(grantType string) bool {
 // String describes the client without the secret hash, so a stray %v
 // cannot leak it.
 func (c Client) String() string {
-	return fmt.Sprintf("{ClientID:%q GrantTypes:%q Scopes:%q Introspect:%t Admin:%t}",
-		c.ClientID, c.GrantTypes, c.Scopes, c.Introspect, c.Admin)
+	return fmt.Sprintf("{ClientID:%q GrantTypes:%q Scopes:%q Introspect:%t Admin:%t DPoPBound:%t}",
+		c.ClientID, c.GrantTypes, c.Scopes, c.Introspect, c.Admin, c.DPoPBound)
 }
 
 // GoString is String, for %#v.

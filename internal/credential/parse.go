@@ -131,6 +131,7 @@ type rawClient struct {
 	scopes      []string
 	introspect  bool
 	admin       bool
+	dpopBound   bool
 	issues      []string
 }
 
@@ -221,6 +222,8 @@ func readClient(index int, n *yaml.Node) rawClient {
 			c.introspect = boolean(v, key, &c.issues)
 		case "admin":
 			c.admin = boolean(v, key, &c.issues)
+		case "dpop_bound_access_tokens":
+			c.dpopBound = boolean(v, key, &c.issues)
 		default:
 			return false
 		}
@@ -424,6 +427,7 @@ func (p *parser) clients(s *Set, raw []rawClient, scopes map[string]bool) []*par
 			client: Client{
 				ClientID: r.clientID, SecretHash: r.hash, GrantTypes: r.grantTypes,
 				Scopes: r.scopes, Introspect: r.introspect, Admin: r.admin,
+				DPoPBound: r.dpopBound,
 			},
 			hash: h,
 		}

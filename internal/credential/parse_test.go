@@ -36,6 +36,7 @@ clients:
     grant_types: [client_credentials, password, refresh_token]
     scopes: [read, billing:admin]
     introspect: true
+    dpop_bound_access_tokens: true
 `, yamlQuote(aliceHash), bobHash, billingHash)},
 		{"json", fmt.Sprintf(`{
   "users": [
@@ -45,7 +46,7 @@ clients:
   "clients": [
     {"client_id": "billing", "client_secret_hash": %s,
      "grant_types": ["client_credentials", "password", "refresh_token"],
-     "scopes": ["read", "billing:admin"], "introspect": true}
+     "scopes": ["read", "billing:admin"], "introspect": true, "dpop_bound_access_tokens": true}
   ]
 }`, yamlQuote(aliceHash), yamlQuote(bobHash), yamlQuote(billingHash))},
 	}
@@ -68,7 +69,7 @@ clients:
 			want := Client{
 				ClientID: "billing", SecretHash: billingHash,
 				GrantTypes: []string{"client_credentials", "password", "refresh_token"},
-				Scopes:     []string{"read", "billing:admin"}, Introspect: true,
+				Scopes:     []string{"read", "billing:admin"}, Introspect: true, DPoPBound: true,
 			}
 			if !ok || c.String() != want.String() || c.SecretHash != want.SecretHash {
 				t.Errorf("Client(billing) = %v, %v; want %v", c, ok, want)

@@ -23,6 +23,13 @@ type introspectionResponse struct {
 	// as in the token itself (RFC 7519 §4.1.3).
 	Audience any    `json:"aud,omitempty"`
 	ID       string `json:"jti,omitempty"`
+	// Cnf is the DPoP binding of a bound token (RFC 9449 §6.2).
+	Cnf *confirmation `json:"cnf,omitempty"`
+}
+
+// confirmation is the cnf member of a DPoP-bound token's introspection.
+type confirmation struct {
+	JKT string `json:"jkt"`
 }
 
 // introspectHandler serves POST /introspect (RFC 7662). The caller must
@@ -46,6 +53,9 @@ func introspectHandler(svc *auth.Service) echo.HandlerFunc {
 		body := introspectionResponse{
 			Active: true, TokenType: in.TokenType, Subject: in.Subject, Scope: in.Scope, ClientID: in.ClientID,
 			ExpiresAt: in.ExpiresAt.Unix(), IssuedAt: in.IssuedAt.Unix(), Issuer: in.Issuer, ID: in.ID,
+		}
+		if in.JKT != "" {
+			body.Cnf = &confirmation{JKT: in.JKT}
 		}
 		switch len(in.Audience) {
 		case 0:

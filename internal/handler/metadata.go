@@ -24,11 +24,15 @@ type metadata struct {
 	ResponseTypesSupported                    []string `json:"response_types_supported"`
 	ScopesSupported                           []string `json:"scopes_supported,omitempty"`
 	RevocationFeedEndpoint                    string   `json:"revocation_feed_endpoint"`
+	// DPoPSigningAlgValuesSupported are the algorithms accepted for DPoP
+	// proofs (RFC 9449 §5.1).
+	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
 }
 
 // metadataDocument builds the RFC 8414 document once. issuer is JWT_ISSUER,
 // the service's public base URL: the endpoint URLs are built from it.
-func metadataDocument(issuer string, scopes []string) []byte {
+// dpopAlgs are DPOP_SIGNING_ALGS.
+func metadataDocument(issuer string, scopes, dpopAlgs []string) []byte {
 	base := strings.TrimRight(issuer, "/")
 	// RFC 6749 §2.3.1: HTTP Basic, or the credentials in the body.
 	authMethods := []string{"client_secret_basic", "client_secret_post"}
@@ -47,7 +51,8 @@ func metadataDocument(issuer string, scopes []string) []byte {
 		ScopesSupported:        scopes,
 		// Not registered in RFC 8414: authsvc's own feed of revoked
 		// access tokens and ended sessions (docs/resource-servers.md).
-		RevocationFeedEndpoint: base + "/revocations",
+		RevocationFeedEndpoint:        base + "/revocations",
+		DPoPSigningAlgValuesSupported: dpopAlgs,
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {

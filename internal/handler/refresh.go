@@ -21,7 +21,7 @@ func refresh(c echo.Context, svc *auth.Service, p params, ca *auth.ClientAuth) e
 	}
 	set, err := svc.Refresh(c.Request().Context(), auth.RefreshRequest{
 		RefreshToken: rt, Scope: p.get("scope"), Client: ca,
-	}, meta(c))
+	}, tokenMeta(c, svc))
 	if err != nil {
 		return err
 	}

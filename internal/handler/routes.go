@@ -52,6 +52,9 @@ type Deps struct {
 	// HSTS adds Strict-Transport-Security to every response; set it when
 	// authsvc itself serves HTTPS.
 	HSTS bool
+	// Tracing, when set, starts a server span per request (OpenTelemetry);
+	// nil installs no tracing middleware at all.
+	Tracing *Tracing
 }
 
 // New returns the HTTP handler with every public route; /metrics among
@@ -88,6 +91,9 @@ func newEcho(d Deps) *echo.Echo {
 	if e.IPExtractor == nil {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
+	if d.Tracing != nil {
+		e.Use(traced(*d.Tracing))
+	}
 	if d.Observe != nil {
 		e.Use(observe(d.Observe))
 	}
@@ -107,7 +113,11 @@ func routes(e *echo.Echo, d Deps) {
 	e.POST("/introspect", introspectHandler(d.Auth), post...)
 	e.GET("/revocations", revocationsHandler(d.Auth))
 	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS, d.PublishedJWKS))
-	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes)))
+	var dpopAlgs []string
+	if d.Auth != nil {
+		dpopAlgs = d.Auth.DPoPAlgs()
+	}
+	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes, dpopAlgs)))
 	operationRoutes(e, d)
 }
 

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/redis/go-redis/extra/redisotel/v9"
 	goredis "github.com/redis/go-redis/v9"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/authsvc/authsvc/internal/auth"
@@ -25,6 +27,7 @@ import (
 	"github.com/authsvc/authsvc/internal/store"
 	"github.com/authsvc/authsvc/internal/store/memory"
 	redisstore "github.com/authsvc/authsvc/internal/store/redis"
+	"github.com/authsvc/authsvc/internal/tracing"
 )
 
 // These benchmarks drive the whole HTTP handler in-process (Echo, the
@@ -43,6 +46,13 @@ type benchServer struct {
 // newBenchServer builds the handler on the named store ("memory", or
 // "redis" on a private redis-server) with HS256 tokens.
 func newBenchServer(b *testing.B, storeName string) *benchServer {
+	b.Helper()
+	return newTracedBenchServer(b, storeName, nil)
+}
+
+// newTracedBenchServer is newBenchServer with tracing on when tp is set:
+// the server-span middleware, and a span per Redis command.
+func newTracedBenchServer(b *testing.B, storeName string, tp *tracing.Provider) *benchServer {
 	b.Helper()
 	// A cheap password hash: logins only set up the sessions measured here.
 	pwHash, err := bcrypt.GenerateFromPassword([]byte("correct horse battery staple"), bcrypt.MinCost)
@@ -83,7 +93,14 @@ clients:
 		if err != nil {
 			b.Fatal(err)
 		}
-		st = redisstore.New(goredis.NewClient(opt), "authsvc-bench:")
+		client := goredis.NewClient(opt)
+		if tp != nil {
+			if err := redisotel.InstrumentTracing(client, redisotel.WithTracerProvider(tp.TracerProvider()),
+				redisotel.WithDBStatement(false), redisotel.WithCallerEnabled(false)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		st = redisstore.New(client, "authsvc-bench:")
 	}
 	b.Cleanup(func() { st.Close() })
 	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -91,7 +108,11 @@ clients:
 		AccessTTL: 15 * time.Minute, RefreshTTL: 168 * time.Hour, SessionMaxTTL: 720 * time.Hour,
 		ClockSkew: 30 * time.Second, LoginFailuresMax: 10, LoginFailuresWindow: 15 * time.Minute,
 	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: log})
-	h := handler.New(handler.Deps{Auth: svc, JWKS: iss.JWKS(), Log: log, Ready: svc.Ready})
+	d := handler.Deps{Auth: svc, JWKS: iss.JWKS(), Log: log, Ready: svc.Ready}
+	if tp != nil {
+		d.Tracing = &handler.Tracing{Provider: tp.TracerProvider(), Propagator: tp.Propagator()}
+	}
+	h := handler.New(d)
 	return &benchServer{h: h, secret: secret}
 }
 
@@ -230,4 +251,37 @@ func BenchmarkClientCredentials(b *testing.B) {
 
 func basic(id, secret string) string {
 	return base64.StdEncoding.EncodeToString([]byte(id + ":" + secret))
+}
+
+// discardExporter receives the batched spans and drops them: the cost
+// measured is authsvc's (starting, recording and batching spans), not an
+// exporter's network round trips, which run off the request path.
+type discardExporter struct{}
+
+func (discardExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discardExporter) Shutdown(context.Context) error                             { return nil }
+
+// BenchmarkRefreshTracing is BenchmarkRefresh on Redis with tracing off
+// (no middleware, no Redis hook: the production default) and on (a server
+// span per request, a client span per Redis command, every span sampled
+// and batched as the OTLP exporter's pipeline does). The difference of the
+// two is what tracing costs per /refresh.
+func BenchmarkRefreshTracing(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		name := "off"
+		var tp *tracing.Provider
+		if on {
+			name = "on"
+			tp = tracing.New(sdktrace.WithBatcher(discardExporter{}))
+		}
+		b.Run(name, func(b *testing.B) {
+			if tp != nil {
+				b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+			}
+			s := newTracedBenchServer(b, "redis", tp)
+			body := s.login(b)
+			b.ReportAllocs()
+			s.refreshChain(b, body, b.Loop)
+		})
+	}
 }

@@ -18,7 +18,11 @@ import (
 func appendTokenResponse(b []byte, set *auth.TokenSet) []byte {
 	b = append(b, '{')
 	b = jsonenc.StringField(b, "access_token", set.AccessToken)
-	b = jsonenc.StringField(b, "token_type", "Bearer")
+	tokenType := "Bearer"
+	if set.DPoP {
+		tokenType = "DPoP" // RFC 9449 §5
+	}
+	b = jsonenc.StringField(b, "token_type", tokenType)
 	b = jsonenc.IntField(b, "expires_in", int64(set.ExpiresIn.Seconds()))
 	if set.RefreshToken != "" {
 		b = jsonenc.StringField(b, "refresh_token", set.RefreshToken)
@@ -40,7 +44,7 @@ func writeTokens(c echo.Context, set *auth.TokenSet) error {
 // tokenHandler serves POST /token (RFC 6749 §4.3, §4.4, §6).
 func tokenHandler(svc *auth.Service) echo.HandlerFunc {
 	return postHandler(func(c echo.Context, p params, ca *auth.ClientAuth) error {
-		ctx, m := c.Request().Context(), meta(c)
+		ctx, m := c.Request().Context(), tokenMeta(c, svc)
 		var (
 			set *auth.TokenSet
 			err error

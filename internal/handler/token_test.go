@@ -24,9 +24,14 @@ func TestAppendTokenResponse(t *testing.T) {
 		{AccessToken: "a.b.c", ExpiresIn: 900 * time.Second},
 		{AccessToken: "a.b.c", ExpiresIn: 899 * time.Second, Scope: "x<y&z"},
 		{AccessToken: "a.b.c", ExpiresIn: 0, RefreshToken: "r", RefreshExpiresIn: 0},
+		{AccessToken: "a.b.c", ExpiresIn: 900 * time.Second, RefreshToken: "r.s.t", RefreshExpiresIn: 60 * time.Second, DPoP: true},
 	}
 	for _, set := range cases {
-		b := body{AccessToken: set.AccessToken, TokenType: "Bearer", ExpiresIn: int64(set.ExpiresIn.Seconds()),
+		tokenType := "Bearer"
+		if set.DPoP {
+			tokenType = "DPoP"
+		}
+		b := body{AccessToken: set.AccessToken, TokenType: tokenType, ExpiresIn: int64(set.ExpiresIn.Seconds()),
 			RefreshToken: set.RefreshToken, Scope: set.Scope}
 		if set.RefreshToken != "" {
 			b.RefreshExpiresIn = int64(set.RefreshExpiresIn.Seconds())

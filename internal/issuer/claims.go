@@ -41,6 +41,15 @@ type AccessClaims struct {
 	// Audience is the aud, filled by VerifyAccess; SignAccess ignores it and
 	// uses Config.Audience.
 	Audience []string
+	// JKT, when set, binds the token to a DPoP key: the claim cnf.jkt, the
+	// key's RFC 7638 thumbprint (RFC 9449 §6.1).
+	JKT string
+}
+
+// confirmation is the cnf claim of a DPoP-bound access token (RFC 7800 §3.1,
+// RFC 9449 §6.1).
+type confirmation struct {
+	JKT string `json:"jkt"`
 }
 
 // RefreshClaims are the claims of a refresh token.
@@ -122,6 +131,8 @@ type accessJWT struct {
 	Type      string   `json:"type"`
 	Scope     string   `json:"scope,omitempty"`
 	ClientID  string   `json:"client_id,omitempty"`
+	// Cnf binds the token to a DPoP key; nil for a bearer token.
+	Cnf *confirmation `json:"cnf,omitempty"`
 }
 
 // GetExpirationTime implements jwt.Claims.
@@ -248,6 +259,9 @@ func (i *Issuer) SignAccess(c AccessClaims) (string, error) {
 		Scope:     c.Scope,
 		ClientID:  c.ClientID,
 	}
+	if c.JKT != "" {
+		claims.Cnf = &confirmation{JKT: c.JKT}
+	}
 	s, err := i.access.sign(claims)
 	if err != nil {
 		return "", fmt.Errorf("sign access token: %w", err)
@@ -297,7 +311,12 @@ func (i *Issuer) VerifyAccess(token string) (AccessClaims, error) {
 	if err := i.access.verify(token, &c); err != nil {
 		return AccessClaims{}, err
 	}
+	var jkt string
+	if c.Cnf != nil {
+		jkt = c.Cnf.JKT
+	}
 	return AccessClaims{
+		JKT:       jkt,
 		ID:        c.ID,
 		Subject:   c.Subject,
 		ClientID:  c.ClientID,

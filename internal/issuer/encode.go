@@ -49,6 +49,12 @@ func (c accessJWT) MarshalJSON() ([]byte, error) {
 	b = jsonenc.StringField(b, "type", c.Type)
 	b = appendOptional(b, "scope", c.Scope)
 	b = appendOptional(b, "client_id", c.ClientID)
+	if c.Cnf != nil {
+		b = jsonenc.Field(b, "cnf")
+		b = append(b, '{')
+		b = jsonenc.StringField(b, "jkt", c.Cnf.JKT)
+		b = append(b, '}')
+	}
 	return append(b, '}'), nil
 }
 

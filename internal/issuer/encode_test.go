@@ -19,21 +19,24 @@ func TestMarshalJSON_MatchesReflection(t *testing.T) {
 			for _, opt := range []string{"", "read write", "x<y"} {
 				a := accessJWT{Issuer: "https://auth.test", Subject: sub, Audience: aud, ExpiresAt: 1800000900,
 					IssuedAt: 1800000000, NotBefore: 1800000000, ID: "jti-" + sub, Type: typeAccess, Scope: opt, ClientID: opt}
-				want, err := json.Marshal(plainAccess(a))
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := json.Marshal(a) // through MarshalJSON, as golang-jwt calls it
-				if err != nil || string(got) != string(want) {
-					t.Errorf("access claims:\n got %s (%v)\nwant %s", got, err, want)
+				for _, cnf := range []*confirmation{nil, {JKT: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}} {
+					a.Cnf = cnf
+					want, err := json.Marshal(plainAccess(a))
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := json.Marshal(a) // through MarshalJSON, as golang-jwt calls it
+					if err != nil || string(got) != string(want) {
+						t.Errorf("access claims:\n got %s (%v)\nwant %s", got, err, want)
+					}
 				}
 				r := refreshJWT{Issuer: "https://auth.test", Subject: sub, Audience: aud, ExpiresAt: 1800604800,
 					IssuedAt: 1800000000, ID: "rt-" + sub, Type: typeRefresh, SessionID: "sid", Scope: opt, ClientID: opt, AuthTime: 1799990000}
-				want, err = json.Marshal(plainRefresh(r))
+				want, err := json.Marshal(plainRefresh(r))
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, err = json.Marshal(r)
+				got, err := json.Marshal(r)
 				if err != nil || string(got) != string(want) {
 					t.Errorf("refresh claims:\n got %s (%v)\nwant %s", got, err, want)
 				}

@@ -705,3 +705,31 @@ func TestErrors(t *testing.T) {
 		t.Error("ErrInvalidToken is ErrExpired")
 	}
 }
+
+func TestSignAccess_DPoPBinding(t *testing.T) {
+	f := newFixture(t, "ES256")
+	bearer := f.accessClaims()
+	bound := f.accessClaims()
+	bound.JKT = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
+
+	tok := f.signAccess(t, bound)
+	cnf, ok := tokenClaims(t, tok)["cnf"].(map[string]any)
+	if !ok || cnf["jkt"] != bound.JKT || len(cnf) != 1 {
+		t.Errorf("cnf = %v, want {jkt: %s} (RFC 9449 §6.1)", tokenClaims(t, tok)["cnf"], bound.JKT)
+	}
+	got, err := f.iss.VerifyAccess(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.JKT != bound.JKT {
+		t.Errorf("VerifyAccess JKT = %q, want %q", got.JKT, bound.JKT)
+	}
+
+	tok = f.signAccess(t, bearer)
+	if _, ok := tokenClaims(t, tok)["cnf"]; ok {
+		t.Error("a bearer token carries cnf")
+	}
+	if got, err := f.iss.VerifyAccess(tok); err != nil || got.JKT != "" {
+		t.Errorf("VerifyAccess of a bearer token: JKT %q, err %v", got.JKT, err)
+	}
+}

@@ -24,6 +24,12 @@ var (
 	// MISCONF). The caller must fail closed: no
 	// token whose state was not stored may be handed out.
 	ErrUnavailable = errors.New("store: unavailable")
+	// ErrKeyMismatch means Rotate was asked to rotate a session bound to a
+	// DPoP key without a proof made with that key. Nothing changed.
+	ErrKeyMismatch = errors.New("store: session bound to another DPoP key")
+	// ErrProofRequired means Rotate was told a DPoP proof is required and
+	// none came with the request. Nothing changed.
+	ErrProofRequired = errors.New("store: DPoP proof required")
 )
 
 // Token describes one issued refresh token together with the access token
@@ -41,6 +47,9 @@ type Token struct {
 	AccessIssuedAt  time.Time
 	AccessExpiresAt time.Time
 	AccessScope     string
+	// AccessJKT is the cnf.jkt of that access token, empty for a bearer
+	// token (RFC 9449 §6.1).
+	AccessJKT string
 }
 
 // Session is a refresh-token family: one login and every refresh token
@@ -59,6 +68,10 @@ type Session struct {
 	// MaxExpiresAt is the absolute end of the session (AuthTime plus
 	// SESSION_MAX_TTL); no refresh token of the family outlives it.
 	MaxExpiresAt time.Time
+	// JKT is the thumbprint of the DPoP key the session is bound to (RFC
+	// 9449 §5), empty for none. It never changes: every rotation of a bound
+	// session must come with a proof made with that key.
+	JKT string
 }
 
 // RotateRequest asks Rotate to replace the family's current refresh token.
@@ -75,6 +88,12 @@ type RotateRequest struct {
 	// Grace is the idempotent-retry window (REFRESH_REUSE_GRACE); zero
 	// disables it.
 	Grace time.Duration
+	// JKT is the thumbprint of the key of the request's DPoP proof, empty
+	// when it has none. A session bound to a key rotates only with it.
+	JKT string
+	// ProofRequired says the client must send a DPoP proof
+	// (dpop_bound_access_tokens): without one (JKT empty) nothing rotates.
+	ProofRequired bool
 }
 
 // RotateResult tells what Rotate did.
@@ -135,6 +154,11 @@ type Store interface {
 	// within req.Grace of its rotation, nothing changes and the result
 	// carries the current token with Retried true. Any other token of a
 	// live family is a reuse: the family is deleted and ErrReused returned.
+	// After that reuse check, and before anything changes, the DPoP rules
+	// apply (RFC 9449 §5): a session bound to a key (Session.JKT) whose
+	// req.JKT differs gives ErrKeyMismatch, and then req.ProofRequired with
+	// an empty req.JKT gives ErrProofRequired; either way nothing changes,
+	// so the presented token stays usable.
 	// A family that does not exist (never created, expired or revoked)
 	// gives ErrNotFound. Of N concurrent calls presenting the same current
 	// token, exactly one rotates. A call repeated by the client library after
@@ -195,4 +219,17 @@ type Store interface {
 
 	// Close releases the store's resources.
 	Close() error
+}
+
+// CheckDPoP applies the DPoP rules of Store.Rotate to a presented token that
+// is not a reuse, for implementations that can run Go in their atomic step:
+// it returns ErrKeyMismatch or ErrProofRequired, or nil to go on.
+func CheckDPoP(sessionJKT string, req RotateRequest) error {
+	switch {
+	case sessionJKT != "" && req.JKT != sessionJKT:
+		return ErrKeyMismatch
+	case req.ProofRequired && req.JKT == "":
+		return ErrProofRequired
+	}
+	return nil
 }

@@ -105,9 +105,17 @@ func (s *Store) Rotate(_ context.Context, req store.RotateRequest) (store.Rotate
 	defer s.mu.Unlock()
 	now := s.now()
 	f := s.live(req.SessionID, now)
-	switch {
-	case f == nil:
+	if f == nil {
 		return store.RotateResult{}, fmt.Errorf("memory: rotate session %s: %w", req.SessionID, store.ErrNotFound)
+	}
+	accepted := req.Presented == f.current.ID || (req.Presented == f.previous &&
+		(req.Next.ID == f.current.ID || (req.Grace > 0 && req.Now.Sub(f.rotatedAt) <= req.Grace)))
+	if accepted {
+		if err := store.CheckDPoP(f.session.JKT, req); err != nil {
+			return store.RotateResult{}, fmt.Errorf("memory: rotate session %s: %w", req.SessionID, err)
+		}
+	}
+	switch {
 	case req.Presented == f.current.ID:
 		f.previous, f.rotatedAt = f.current.ID, req.Now
 		f.current = req.Next

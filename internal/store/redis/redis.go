@@ -30,6 +30,8 @@
 //	sub cid scope auth max   the Session (auth, max: AuthTime, MaxExpiresAt)
 //	cur iat exp              the current refresh token's jti, iat, exp
 //	aid aiat aexp ascope     the access token minted with it
+//	ajkt                     that access token's DPoP key thumbprint (cnf.jkt), "" for none
+//	jkt                      the DPoP key the session is bound to, "" for none
 //	prev rot                 the previous jti and the req.Now of its rotation
 //
 // # Atomicity
@@ -129,6 +131,8 @@ const (
 	fAccessIssuedAt
 	fAccessExpiresAt
 	fAccessScope
+	fAccessJKT
+	fJKT
 	nFields
 )
 
@@ -138,6 +142,8 @@ const (
 	rotateRotated  = 1
 	rotateRetried  = 2
 	rotateReused   = 3
+	rotateWrongKey = 4
+	rotateNoProof  = 5
 )
 
 // sessionKey returns the key of the family id.
@@ -169,6 +175,7 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, first sto
 	args := make([]any, 0, nFields)
 	args = append(args, sess.Subject, sess.ClientID, sess.Scope, millis(sess.AuthTime), millis(sess.MaxExpiresAt))
 	args = appendToken(args, first)
+	args = append(args, first.AccessJKT, sess.JKT)
 	created, err := createScript.Run(ctx, s.client, []string{s.sessionKey(sess.ID)}, args...).Int()
 	if err != nil {
 		return s.fail("create session", err)
@@ -188,9 +195,10 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, first sto
 // is that rotation again, Retried false, even without grace. Nobody else can
 // send it: Next.ID is fresh, known only to the caller that made it.
 func (s *Store) Rotate(ctx context.Context, req store.RotateRequest) (store.RotateResult, error) {
-	args := make([]any, 0, 3+7)
+	args := make([]any, 0, 3+7+3)
 	args = append(args, req.Presented, millis(req.Now), max(req.Grace.Milliseconds(), 0))
 	args = appendToken(args, req.Next)
+	args = append(args, req.Next.AccessJKT, req.JKT, flag(req.ProofRequired))
 	reply, err := rotateScript.Run(ctx, s.client, []string{s.sessionKey(req.SessionID)}, args...).Slice()
 	if err != nil {
 		return store.RotateResult{}, s.fail("rotate session", err)
@@ -204,6 +212,10 @@ func (s *Store) Rotate(ctx context.Context, req store.RotateRequest) (store.Rota
 		return store.RotateResult{}, fmt.Errorf("redisstore: rotate session %s: %w", req.SessionID, store.ErrNotFound)
 	case rotateReused:
 		return store.RotateResult{}, fmt.Errorf("redisstore: rotate session %s: %w", req.SessionID, store.ErrReused)
+	case rotateWrongKey:
+		return store.RotateResult{}, fmt.Errorf("redisstore: rotate session %s: %w", req.SessionID, store.ErrKeyMismatch)
+	case rotateNoProof:
+		return store.RotateResult{}, fmt.Errorf("redisstore: rotate session %s: %w", req.SessionID, store.ErrProofRequired)
 	}
 	res := store.RotateResult{Session: sessionOf(req.SessionID, fields)}
 	if code == rotateRotated {
@@ -224,6 +236,7 @@ func sessionOf(id string, fields []string) store.Session {
 		Scope:        fields[fScope],
 		AuthTime:     fromMillis(fields[fAuthTime]),
 		MaxExpiresAt: fromMillis(fields[fMaxExpiresAt]),
+		JKT:          fields[fJKT],
 	}
 }
 
@@ -237,12 +250,13 @@ func tokenOf(fields []string) store.Token {
 		AccessIssuedAt:  fromMillis(fields[fAccessIssuedAt]),
 		AccessExpiresAt: fromMillis(fields[fAccessExpiresAt]),
 		AccessScope:     fields[fAccessScope],
+		AccessJKT:       fields[fAccessJKT],
 	}
 }
 
 // familyFields are the hash fields of a family in the order of the f*
 // constants.
-var familyFields = []string{"sub", "cid", "scope", "auth", "max", "cur", "iat", "exp", "aid", "aiat", "aexp", "ascope"}
+var familyFields = []string{"sub", "cid", "scope", "auth", "max", "cur", "iat", "exp", "aid", "aiat", "aexp", "ascope", "ajkt", "jkt"}
 
 // Session reads the family and its current token with one HMGET of its one
 // key; see store.Store. A family whose current token has expired by the
@@ -278,7 +292,7 @@ func parseRotateReply(reply []any) (int64, []string, error) {
 		return 0, nil, fmt.Errorf("script reply code is %T", reply[0])
 	}
 	switch code {
-	case rotateNotFound, rotateReused:
+	case rotateNotFound, rotateReused, rotateWrongKey, rotateNoProof:
 		return code, nil, nil
 	case rotateRotated, rotateRetried:
 	default:
@@ -404,6 +418,14 @@ func appendToken(args []any, t store.Token) []any {
 	return append(args,
 		t.ID, millis(t.IssuedAt), millis(t.ExpiresAt),
 		t.AccessID, millis(t.AccessIssuedAt), millis(t.AccessExpiresAt), t.AccessScope)
+}
+
+// flag returns a boolean as the script argument "1" or "0".
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 // millis returns t as unix milliseconds, the form every time is stored in.

@@ -5,13 +5,18 @@
 -- ARGV[3]     grace (ms; 0 disables idempotent retries)
 -- ARGV[4..10] next token: jti, iat, exp, access jti, access iat, access exp,
 --             access scope (times in unix ms)
--- Returns {0} not found, {3} reused (the family is deleted), or {1, fields}
--- rotated, {2, fields} retried, where fields are the family's sub, cid,
--- scope, auth, max, cur, iat, exp, aid, aiat, aexp, ascope after the call.
+-- ARGV[11]    the next access token's DPoP key thumbprint ('' for none)
+-- ARGV[12]    the thumbprint of the request's DPoP proof key ('' for none)
+-- ARGV[13]    '1' when the client must send a DPoP proof
+-- Returns {0} not found, {3} reused (the family is deleted), {4} the session
+-- is bound to another DPoP key, {5} a required DPoP proof is missing (both:
+-- nothing changed), or {1, fields} rotated, {2, fields} retried, where
+-- fields are the family's sub, cid, scope, auth, max, cur, iat, exp, aid,
+-- aiat, aexp, ascope, ajkt, jkt after the call.
 local key = KEYS[1]
 local f = redis.call('HMGET', key, 'sub', 'cid', 'scope', 'auth', 'max',
-  'cur', 'iat', 'exp', 'aid', 'aiat', 'aexp', 'ascope', 'prev', 'rot')
-local cur, prev, rot = f[6], f[13], f[14]
+  'cur', 'iat', 'exp', 'aid', 'aiat', 'aexp', 'ascope', 'ajkt', 'jkt', 'prev', 'rot')
+local cur, ajkt, jkt, prev, rot = f[6], f[13] or '', f[14] or '', f[15], f[16]
 if not cur then
   return {0}
 end
@@ -21,25 +26,42 @@ if tonumber(f[8]) <= now then
   redis.call('DEL', key)
   return {0}
 end
+-- What the presented token may do: rotate, repeat a lost rotation, retry
+-- inside the grace window; anything else is a reuse.
+local action
 if cur == presented then
+  action = 'rotate'
+elseif prev and prev == presented then
+  if cur == ARGV[4] then
+    action = 'repeat'
+  elseif tonumber(ARGV[3]) > 0 and now - tonumber(rot) <= tonumber(ARGV[3]) then
+    action = 'retry'
+  end
+end
+if not action then
+  -- Reuse of a rotated-away token (RFC 9700 section 4.14.2): revoke the family.
+  redis.call('DEL', key)
+  return {3}
+end
+-- DPoP (RFC 9449 section 5), after reuse detection: a bound session needs
+-- a proof by its key; a client may require a proof.
+if jkt ~= '' and ARGV[12] ~= jkt then
+  return {4}
+end
+if ARGV[13] == '1' and ARGV[12] == '' then
+  return {5}
+end
+if action == 'rotate' then
   redis.call('HSET', key, 'prev', cur, 'rot', ARGV[2],
     'cur', ARGV[4], 'iat', ARGV[5], 'exp', ARGV[6],
-    'aid', ARGV[7], 'aiat', ARGV[8], 'aexp', ARGV[9], 'ascope', ARGV[10])
+    'aid', ARGV[7], 'aiat', ARGV[8], 'aexp', ARGV[9], 'ascope', ARGV[10], 'ajkt', ARGV[11])
   redis.call('PEXPIREAT', key, ARGV[6])
   return {1, f[1], f[2], f[3], f[4], f[5],
-    ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]}
+    ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], jkt}
 end
-if prev and prev == presented then
+local code = 2
+if action == 'repeat' then
   -- This very request rotated the family already; its reply was lost.
-  if cur == ARGV[4] then
-    return {1, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12]}
-  end
-  -- An idempotent retry inside the grace window: hand out the current token.
-  local grace = tonumber(ARGV[3])
-  if grace > 0 and now - tonumber(rot) <= grace then
-    return {2, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12]}
-  end
+  code = 1
 end
--- Reuse of a rotated-away token (RFC 9700 section 4.14.2): revoke the family.
-redis.call('DEL', key)
-return {3}
+return {code, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], ajkt, jkt}

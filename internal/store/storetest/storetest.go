@@ -150,6 +150,9 @@ func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 		{"UseProofOnce", testUseProofOnce},
 		{"UseProofPastUntilRecordsNothing", testUseProofPastUntil},
 		{"ConcurrentUseProofHasOneWinner", testConcurrentUseProof},
+		{"DPoPBoundSessionRotatesOnlyWithItsKey", testDPoPBoundSession},
+		{"DPoPProofRequired", testDPoPProofRequired},
+		{"DPoPReuseWinsOverKeyMismatch", testDPoPReuseWins},
 		{"Ping", testPing},
 		{"FeedCompleteSet", testFeedCompleteSet},
 		{"FeedIncrements", testFeedIncrements},
@@ -289,6 +292,7 @@ func tokenDiff(got, want store.Token) string {
 	d.time("AccessIssuedAt", got.AccessIssuedAt, want.AccessIssuedAt)
 	d.time("AccessExpiresAt", got.AccessExpiresAt, want.AccessExpiresAt)
 	d.str("AccessScope", got.AccessScope, want.AccessScope)
+	d.str("AccessJKT", got.AccessJKT, want.AccessJKT)
 	return d.String()
 }
 
@@ -301,6 +305,7 @@ func sessionDiff(got, want store.Session) string {
 	d.str("Scope", got.Scope, want.Scope)
 	d.time("AuthTime", got.AuthTime, want.AuthTime)
 	d.time("MaxExpiresAt", got.MaxExpiresAt, want.MaxExpiresAt)
+	d.str("JKT", got.JKT, want.JKT)
 	return d.String()
 }
 
