@@ -10,7 +10,7 @@ DEV_ENV := configs/dev.env
 # docker compose v2 when present, else the v1 docker-compose.
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: help build run test test-short lint fmt tidy bench bench-compare bench-micro fuzz clean compose-up compose-down compose-config
+.PHONY: help build run test test-short lint fmt tidy chart-check bench bench-compare bench-micro fuzz clean compose-up compose-down compose-config
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -41,6 +41,7 @@ test: ## run every test with the race detector (needs redis-server, node and npm
 	$(GO) test -race -count=1 -timeout 15m -skip '^TestFault_' ./...
 	@# The benchmark tool and its floor program are a module of their own (bench/).
 	cd bench && $(GO) vet ./... && $(GO) test -race -count=1 ./...
+	@$(MAKE) --no-print-directory chart-check
 	@# The fault tests (Redis killed, Sentinel failover, Cluster node down, 3 replicas
 	@# under attack) run verbosely so that their counts stay in the output.
 	$(GO) test -race -count=1 -timeout 10m -v -run '^TestFault_' ./e2e
@@ -55,6 +56,7 @@ fmt: ## format the code
 tidy: ## fail when go.mod/go.sum are not tidy
 	$(GO) mod tidy -diff
 	cd bench && $(GO) mod tidy -diff
+	cd tools/chartcheck && $(GO) mod tidy -diff
 
 # Load benchmark settings (docs/performance.md): make bench BENCH_CASES=HS256 ...
 BENCH_DURATION          ?= 5s
@@ -85,6 +87,10 @@ bench-compare: ## authsvc beside go-oauth2 (and the floor): client_credentials, 
 bench-micro: ## go test micro-benchmarks of the hot paths, with -benchmem (BENCH_MICRO=regexp)
 	@command -v redis-server >/dev/null || { echo "redis-server not found: install it with 'apt-get install redis-server'"; exit 1; }
 	$(GO) test -run '^$$' -bench '$(BENCH_MICRO)' -benchmem ./internal/...
+
+chart-check: ## render the Helm chart for each Redis topology and check every manifest against the Kubernetes API types, offline
+	@# tools/chartcheck is a module of its own: Helm and the Kubernetes libraries stay out of the service's go.mod.
+	cd tools/chartcheck && $(GO) vet ./... && $(GO) test -count=1 ./... && $(GO) run . ../../deploy/helm/authsvc
 
 compose-config: ## validate docker-compose.yml (where docker-compose exists)
 	@if command -v docker-compose >/dev/null 2>&1; then \

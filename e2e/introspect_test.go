@@ -255,6 +255,8 @@ func TestE2E_Metadata(t *testing.T) {
 		"revocation_feed_endpoint": testIssuer + "/revocations",
 		// DPOP_SIGNING_ALGS, by default.
 		"dpop_signing_alg_values_supported": []any{"ES256", "EdDSA", "RS256", "PS256"},
+		// /token and /refresh take RFC 8707's resource parameter.
+		"resource_indicators_supported": true,
 	}
 	if got, w := mustJSON(t, r.JSON), mustJSON(t, want); got != w {
 		t.Errorf("metadata\n got %s\nwant %s", got, w)

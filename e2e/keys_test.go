@@ -248,6 +248,12 @@ func TestE2E_KeysFileStartupErrors(t *testing.T) {
 			[]string{"the same key is listed twice"}},
 		{"empty keys file", map[string]string{"JWT_KEYS_FILE": sched("empty.yaml")},
 			[]string{"lists no keys"}},
+		{"a private key as the keys file", map[string]string{"JWT_KEYS_FILE": filepath.Join(kf.dir, "a.pem")},
+			[]string{filepath.Join(kf.dir, "a.pem") + ": line 1: not a key set"}},
+		{"unknown field", map[string]string{"JWT_KEYS_FILE": func() string {
+			kf.write(t, "extra.yaml", []byte("keys:\n  - private_key_file: a.pem\n    active_from: 2020-01-01T00:00:00Z\n    passphrase: x\n"))
+			return filepath.Join(kf.dir, "extra.yaml")
+		}()}, []string{"extra.yaml: line 4: unknown field passphrase"}},
 		{"short previous refresh key", map[string]string{"REFRESH_SECRET_KEY_PREVIOUS": "derived,too-short"},
 			[]string{"REFRESH_SECRET_KEY_PREVIOUS: entry 2 must be at least 32 bytes"}},
 		{"previous refresh key equal to SECRET_KEY", map[string]string{"REFRESH_SECRET_KEY_PREVIOUS": testSecret},
@@ -293,7 +299,9 @@ func TestE2E_KeysFileReload(t *testing.T) {
 	kf.add(t, "ed.pem", ed)
 	past := time.Now().Add(-time.Hour)
 	keysFile := kf.schedule(t, "a.pem", past)
-	svc := startAuthsvc(t, es256Env(t, rds.URL(), keysFile))
+	env := es256Env(t, rds.URL(), keysFile)
+	env["REFRESH_REUSE_GRACE"] = "30s"
+	svc := startAuthsvc(t, env)
 	kidA, kidB := ecThumbprint(&a.PublicKey), ecThumbprint(&b.PublicKey)
 	if kids, _ := jwksKIDs(t, svc.URL); len(kids) != 1 || kids[0] != kidA {
 		t.Fatalf("JWKS kids %v, want [%s]", kids, kidA)
@@ -366,13 +374,29 @@ func TestE2E_KeysFileReload(t *testing.T) {
 		if !strings.Contains(svc.logs.String(), "a next key starts signing sooner than twice the JWKS max-age") {
 			t.Errorf("no warning about the short lead of the next key")
 		}
-		tokA := login(t, svc.URL).str("access_token")
+		l := login(t, svc.URL)
+		tokA := l.str("access_token")
+		first := postForm(t, svc.URL+"/refresh", "refresh_token", l.str("refresh_token"))
+		if first.Status != http.StatusOK {
+			t.Fatalf("refresh: %d %s", first.Status, first.Body)
+		}
 		if tokenKID(t, tokA) != kidA {
 			t.Fatalf("signing with %s before the switch", tokenKID(t, tokA))
 		}
 		time.Sleep(time.Until(switchAt) + 100*time.Millisecond)
 		if kid := accessKID(t, svc.URL); kid != kidB {
 			t.Fatalf("signing kid %s after the switch, want %s", kid, kidB)
+		}
+		// A grace-window retry across the switch: the same successor, its
+		// access token re-minted with the same claims by the new key.
+		retry := postForm(t, svc.URL+"/refresh", "refresh_token", l.str("refresh_token"))
+		if retry.Status != http.StatusOK || retry.str("refresh_token") != first.str("refresh_token") {
+			t.Fatalf("grace retry after the switch: %d, same refresh token: %v", retry.Status, retry.str("refresh_token") == first.str("refresh_token"))
+		}
+		_, c1 := jwtParts(t, first.str("access_token"))
+		_, c2 := jwtParts(t, retry.str("access_token"))
+		if c1["jti"] != c2["jti"] || c1["exp"] != c2["exp"] || tokenKID(t, first.str("access_token")) != kidA || tokenKID(t, retry.str("access_token")) != kidB {
+			t.Fatalf("grace retry after the switch: claims %v vs %v", c1, c2)
 		}
 		// The token of the old key is still accepted (previous key).
 		r := postForm(t, svc.URL+"/introspect", "token", tokA, "client_id", "intro", "client_secret", introSecret)

@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -54,11 +58,36 @@ func TestE2E_SecretsFromFiles(t *testing.T) {
 	}
 }
 
-// secretVars are the variables that may be given as NAME_FILE, as
-// cmd/authsvc's secretVars lists them (its TestSecretVars_AreSecretFields
-// holds that list to the Config struct); this package drives the binary
-// from outside and cannot import it.
-var secretVars = []string{"SECRET_KEY", "SECRET_KEY_PREVIOUS", "REFRESH_SECRET_KEY", "REFRESH_SECRET_KEY_PREVIOUS", "REDIS_URL", "REDIS_PASSWORD"}
+// secretVars returns the variables that may be given as NAME_FILE, read
+// from cmd/authsvc's own list (its TestSecretVars_AreSecretFields holds that
+// list to the Config struct), so a variable added there is tested here too:
+// this package drives the binary from outside and cannot import it.
+func secretVars(tb testing.TB) []string {
+	tb.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "../cmd/authsvc/secretfile.go", nil, 0)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var names []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok || len(vs.Names) != 1 || vs.Names[0].Name != "secretVars" || len(vs.Values) != 1 {
+			return true
+		}
+		for _, e := range vs.Values[0].(*ast.CompositeLit).Elts {
+			name, err := strconv.Unquote(e.(*ast.BasicLit).Value)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			names = append(names, name)
+		}
+		return false
+	})
+	if len(names) < 7 {
+		tb.Fatalf("found %d secret variables in cmd/authsvc/secretfile.go: %q", len(names), names)
+	}
+	return names
+}
 
 // TestE2E_SecretFileProblems checks the start-up errors of the NAME_FILE
 // variables: for every secret variable, setting both NAME and NAME_FILE is
@@ -72,7 +101,7 @@ func TestE2E_SecretFileProblems(t *testing.T) {
 		wants []string
 	}
 	var cases []tc
-	for _, n := range secretVars {
+	for _, n := range secretVars(t) {
 		cases = append(cases, tc{"both " + n, map[string]string{n: value, n + "_FILE": writeSecret(t, n, value)},
 			[]string{n + " and " + n + "_FILE are both set"}})
 	}

@@ -173,6 +173,9 @@ type Config struct {
 	DPoPSigningAlgs           List       `envconfig:"DPOP_SIGNING_ALGS" default:"ES256,EdDSA,RS256,PS256"`
 	DPoPProofLifetime         Duration   `envconfig:"DPOP_PROOF_LIFETIME" default:"60s"`
 	DPoPNonceRequired         Bool       `envconfig:"DPOP_NONCE_REQUIRED" default:"false"`
+	UserAuthenticatorURL      string     `envconfig:"USER_AUTHENTICATOR_URL"`
+	UserAuthenticatorToken    Secret     `envconfig:"USER_AUTHENTICATOR_TOKEN"`
+	UserAuthenticatorTimeout  Duration   `envconfig:"USER_AUTHENTICATOR_TIMEOUT" default:"2s"`
 
 	// trustedNets is TrustedProxies parsed by Validate.
 	trustedNets []*net.IPNet
@@ -287,6 +290,7 @@ func (c *Config) Validate() []error {
 		{"LOGIN_FAILURES_WINDOW", c.LoginFailuresWindow, 1, 0},
 		{"LOG_FLUSH_INTERVAL", c.LogFlushInterval, 0, 10 * time.Second},
 		{"DPOP_PROOF_LIFETIME", c.DPoPProofLifetime, 1, maxDPoPProofLifetime},
+		{"USER_AUTHENTICATOR_TIMEOUT", c.UserAuthenticatorTimeout, 1, time.Minute},
 	} {
 		switch {
 		case d.d.Err != nil:
@@ -393,6 +397,18 @@ func (c *Config) Validate() []error {
 	// The standard OTEL_* variables are read by the OpenTelemetry SDK
 	// itself; only the choice of exporter is checked here.
 	errs = append(errs, tracing.Check(os.Getenv)...)
+	if c.UserAuthenticatorURL != "" {
+		u, err := url.Parse(c.UserAuthenticatorURL)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			bad("USER_AUTHENTICATOR_URL", "must be an http:// or https:// URL")
+		case u.User != nil:
+			// Never quote it: it holds a password.
+			bad("USER_AUTHENTICATOR_URL", "must not hold credentials; use USER_AUTHENTICATOR_TOKEN")
+		}
+	} else if c.UserAuthenticatorToken != "" {
+		bad("USER_AUTHENTICATOR_TOKEN", "is set without USER_AUTHENTICATOR_URL")
+	}
 	if c.PprofAddr != "" && !loopbackAddr(c.PprofAddr) {
 		bad("PPROF_ADDR", "must be a loopback host:port such as 127.0.0.1:6060")
 	}

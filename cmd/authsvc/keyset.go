@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -41,9 +42,7 @@ func readKeysFile(path string) ([]issuer.ScheduledKey, []error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		// yaml's messages quote only the file's structure (field names,
-		// line numbers); the file holds no secret.
-		return nil, []error{fmt.Errorf("%s: %w", path, err)}
+		return nil, keysFileSyntax(path, err)
 	}
 	if len(f.Keys) == 0 {
 		return nil, []error{fmt.Errorf("%s: lists no keys (want keys: [{private_key_file, active_from}, …])", path)}
@@ -72,6 +71,29 @@ func readKeysFile(path string) ([]issuer.ScheduledKey, []error) {
 		keys = append(keys, issuer.ScheduledKey{PrivateKey: priv, ActiveFrom: at, Name: file})
 	}
 	return keys, errs
+}
+
+// fieldNotFound matches yaml's message for an unknown field.
+var fieldNotFound = regexp.MustCompile(`^(line \d+): field (\S+) not found in type`)
+
+// keysFileSyntax words a YAML error of the keys file, one line per problem,
+// without yaml's Go type names and without quoting the file's values (a
+// private key given as the keys file by mistake must not be echoed).
+func keysFileSyntax(path string, err error) []error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return []error{fmt.Errorf("%s: %w", path, err)} // syntax errors name a line, not a value
+	}
+	var errs []error
+	for _, e := range te.Errors {
+		if m := fieldNotFound.FindStringSubmatch(e); m != nil {
+			errs = append(errs, fmt.Errorf("%s: %s: unknown field %s (an entry has private_key_file and active_from)", path, m[1], m[2]))
+			continue
+		}
+		line, _, _ := strings.Cut(e, ":")
+		errs = append(errs, fmt.Errorf("%s: %s: not a key set (want keys: [{private_key_file, active_from}, …])", path, line))
+	}
+	return errs
 }
 
 // readLimited reads a configuration file of at most maxKeysFileSize bytes.

@@ -26,7 +26,7 @@ const configPollInterval = time.Second
 // secret or a hash). Checks that belong to the configuration as a whole
 // (such as refusing the demo hashes outside STORE=memory) add themselves
 // here so a reload cannot bring in what start-up refuses.
-var credentialChecks = []func(cfg *Config, set *credential.Set) []string{refuseDemoHashes}
+var credentialChecks = []func(cfg *Config, set *credential.Set) []string{checkClientLifetimes, refuseDemoHashes}
 
 // refuseDemoHashes refuses, unless STORE=memory, a credentials file with a
 // hash of configs/dev-credentials.yaml: their passwords are in the README.

@@ -24,6 +24,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/authenticator"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/feed"
 	"github.com/authsvc/authsvc/internal/handler"
@@ -167,6 +168,19 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	feedCtx, stopFeed := context.WithCancel(context.Background())
 	defer stopFeed()
 	go revFeed.Run(feedCtx)
+	authn, err := newAuthenticator(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "authsvc:", err)
+		return errConfig
+	}
+	var userAuth auth.UserAuthenticator
+	if authn != nil {
+		defer authn.Close()
+		userAuth = authn
+		if u, _ := url.Parse(cfg.UserAuthenticatorURL); u != nil && u.Scheme == "http" && !loopbackHost(u.Hostname()) {
+			log.Warn("USER_AUTHENTICATOR_URL is plain http to another host: passwords cross the network unencrypted; use https")
+		}
+	}
 
 	svc := auth.New(auth.Config{
 		AccessTTL:                  cfg.AccessTokenTTL.V,
@@ -179,7 +193,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		LoginFailuresMaxPerAddress: cfg.LoginFailuresMaxPerAddr.V,
 		HashQueueTimeout:           cfg.HashQueueTimeout.V,
 		NameKey:                    nameKey(cfg.SecretKey),
-	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Log: newLogger(auditOut, cfg), OnEvent: m.OnEvent, DPoP: dpopCfg, Feed: revFeed})
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Authenticator: userAuth, Log: newLogger(auditOut, cfg), OnEvent: m.OnEvent, DPoP: dpopCfg, Feed: revFeed})
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
 	// SIGHUP, on POST /admin/reload and when a file changes.
@@ -209,6 +223,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		Ready:         svc.Ready,
 		Issuer:        cfg.JWTIssuer,
 		Scopes:        creds.Scopes(),
+		PublicClients: creds.HasPublicClients(),
 		Metrics:       m.Handler(),
 		Observe:       m.ObserveRequest,
 		RateLimit:     rateLimit,
@@ -382,6 +397,35 @@ func buildKeysAndCredentials(cfg *Config, log *slog.Logger) (*issuer.Issuer, *cr
 		log.Warn("weak credential hash", "detail", w)
 	}
 	return iss, creds, errs
+}
+
+// checkClientLifetimes is a credentialChecks entry: the clients' own
+// lifetimes against ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL and SESSION_MAX_TTL.
+func checkClientLifetimes(cfg *Config, set *credential.Set) []string {
+	err := set.CheckLimits(credential.Limits{
+		AccessTTL: cfg.AccessTokenTTL.V, RefreshTTL: cfg.RefreshTokenTTL.V, SessionMaxTTL: cfg.SessionMaxTTL.V,
+	})
+	if err == nil {
+		return nil
+	}
+	return problemLines(err)
+}
+
+// newAuthenticator builds the user authenticator client, or nil when
+// USER_AUTHENTICATOR_URL is not set.
+func newAuthenticator(cfg *Config) (*authenticator.Client, error) {
+	if cfg.UserAuthenticatorURL == "" {
+		return nil, nil
+	}
+	c, err := authenticator.New(authenticator.Config{
+		URL:     cfg.UserAuthenticatorURL,
+		Token:   cfg.UserAuthenticatorToken.Reveal(),
+		Timeout: cfg.UserAuthenticatorTimeout.V,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("USER_AUTHENTICATOR_URL: %w", err)
+	}
+	return c, nil
 }
 
 // buildIssuer reads the key files (JWT_PRIVATE_KEY_FILE and
@@ -639,4 +683,13 @@ func hostPort(listen string) string {
 		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, strings.TrimSpace(port))
+}
+
+// loopbackHost reports whether host (no port) is this machine.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -22,6 +22,7 @@ var secretVars = []string{
 	"REFRESH_SECRET_KEY_PREVIOUS",
 	"REDIS_URL",
 	"REDIS_PASSWORD",
+	"USER_AUTHENTICATOR_TOKEN",
 }
 
 // fileSuffix turns a variable's name into its file variable's name.

@@ -61,6 +61,7 @@ type Service struct {
 	store store.Store
 	// creds is the credentials in force; a reload swaps it (SetCredentials).
 	creds  atomic.Pointer[credential.Set]
+	authn  UserAuthenticator // nil: only the credentials file
 	now    func() time.Time
 	log    *slog.Logger
 	events func(Event)
@@ -79,6 +80,9 @@ type Deps struct {
 	Issuer      *issuer.Issuer
 	Store       store.Store
 	Credentials *credential.Set
+	// Authenticator, when set, checks the password grants of usernames
+	// that are not in Credentials (USER_AUTHENTICATOR_URL).
+	Authenticator UserAuthenticator
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives audit events; nil discards them.
@@ -95,8 +99,8 @@ type Deps struct {
 // New returns a Service.
 func New(cfg Config, d Deps) *Service {
 	s := &Service{cfg: cfg, iss: d.Issuer, store: d.Store,
-		now: d.Now, log: d.Log, events: d.OnEvent, feed: d.Feed}
-	s.creds.Store(d.Credentials)
+		authn: d.Authenticator, now: d.Now, log: d.Log, events: d.OnEvent, feed: d.Feed}
+	s.SetCredentials(d.Credentials)
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -121,14 +125,21 @@ func New(cfg Config, d Deps) *Service {
 
 // SetCredentials puts set in force for every request that starts after the
 // call (a reload of CREDENTIALS_FILE). Requests already running finish with
-// the set they began with where they read it once.
-func (s *Service) SetCredentials(set *credential.Set) { s.creds.Store(set) }
+// the set they began with where they read it once. The issuer is told the
+// clients' audiences first, so a token issued for a new audience verifies.
+func (s *Service) SetCredentials(set *credential.Set) {
+	if s.iss != nil {
+		s.iss.AcceptAudiences(set.Audiences())
+	}
+	s.creds.Store(set)
+}
 
 // Credentials returns the credentials in force.
 func (s *Service) Credentials() *credential.Set { return s.creds.Load() }
 
 // ClientAuth is the client authentication a request presented (RFC 6749
-// §2.3.1), by HTTP Basic or in the body.
+// §2.3.1), by HTTP Basic or in the body. An empty Secret means the client_id
+// was sent alone, which only a public client may do.
 type ClientAuth struct {
 	ID     string
 	Secret string
@@ -162,18 +173,21 @@ type PasswordRequest struct {
 	Password string
 	Scope    string
 	Client   *ClientAuth // optional
+	// Resource is the RFC 8707 resource indicator, empty for none.
+	Resource string
 }
 
-// Password authenticates a user and starts a new session.
+// Password authenticates a user and starts a new session. A username that
+// is not in the credentials file is checked by the user authenticator when
+// one is configured.
 func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*TokenSet, error) {
 	jkt, err := s.checkProof(ctx, m.DPoP)
 	if err != nil {
 		return nil, err
 	}
 	var client *credential.Client
-	allowed := []string(nil)
 	if req.Client != nil {
-		c, err := s.authenticateClient(ctx, *req.Client, true, m)
+		c, err := s.authenticateClientOrPublic(ctx, *req.Client, true, m)
 		if err != nil {
 			return nil, err
 		}
@@ -185,11 +199,12 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		}
 		client = &c
 	}
-	var user credential.User
-	ok, err := s.checked(ctx, kindUser, req.Username, true, m, func(ctx context.Context) (ok bool, err error) {
-		user, ok, err = s.creds.Load().AuthenticateUser(ctx, req.Username, []byte(req.Password))
-		return ok, err
-	})
+	pol := s.policyFor(client)
+	aud, err := s.target(pol, req.Resource)
+	if err != nil {
+		return nil, err
+	}
+	user, ok, err := s.checkUser(ctx, req, client, m)
 	if err != nil {
 		return nil, err
 	}
@@ -199,9 +214,9 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		s.emit(e)
 		return nil, newError(InvalidGrant, errBadCredentials)
 	}
-	allowed = user.Scopes
+	allowed := user.scopes
 	if client != nil {
-		allowed = intersect(user.Scopes, client.Scopes)
+		allowed = intersect(user.scopes, client.Scopes)
 	}
 	scope, err := grantScope(req.Scope, allowed)
 	if err != nil {
@@ -210,7 +225,7 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 
 	now := s.now()
 	sess := store.Session{
-		Subject:      user.Username,
+		Subject:      user.subject,
 		ClientID:     clientID(client),
 		Scope:        scope,
 		AuthTime:     now,
@@ -220,11 +235,15 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 	if sess.ID, err = s.iss.NewID(); err != nil {
 		return nil, internal(err)
 	}
-	first, err := s.nextToken(sess, scope, jkt, now)
+	first, err := s.nextToken(sess, scope, jkt, now, pol)
 	if err != nil {
 		return nil, err
 	}
-	set, err := s.mint(sess, first, now)
+	x := tokenExtras{audience: aud, accessClaims: user.claims.Merge(pol.claims), origin: user.origin}
+	if user.origin == issuer.OriginAuthenticator {
+		x.userClaims = user.claims
+	}
+	set, err := s.mint(sess, first, now, x)
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +258,21 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 // ClientCredentials issues an access token to an authenticated client (RFC
 // 6749 §4.4). No refresh token is issued.
 func (s *Service) ClientCredentials(ctx context.Context, ca *ClientAuth, scopeParam string, m Meta) (*TokenSet, error) {
+	return s.ClientCredentialsFor(ctx, ClientCredentialsRequest{Client: ca, Scope: scopeParam}, m)
+}
+
+// ClientCredentialsRequest is a client credentials grant (RFC 6749 §4.4).
+type ClientCredentialsRequest struct {
+	Client *ClientAuth // required; a public client is refused
+	Scope  string
+	// Resource is the RFC 8707 resource indicator, empty for none.
+	Resource string
+}
+
+// ClientCredentialsFor is ClientCredentials with every parameter of the
+// request, the resource indicator included.
+func (s *Service) ClientCredentialsFor(ctx context.Context, req ClientCredentialsRequest, m Meta) (*TokenSet, error) {
+	ca, scopeParam := req.Client, req.Scope
 	if ca == nil {
 		return nil, newError(InvalidClient, "client authentication is required")
 	}
@@ -256,6 +290,11 @@ func (s *Service) ClientCredentials(ctx context.Context, ca *ClientAuth, scopePa
 	if err := requireProof(c.DPoPBound, jkt); err != nil {
 		return nil, err
 	}
+	pol := s.policyFor(&c)
+	aud, err := s.target(pol, req.Resource)
+	if err != nil {
+		return nil, err
+	}
 	scope, err := grantScope(scopeParam, c.Scopes)
 	if err != nil {
 		return nil, err
@@ -267,13 +306,14 @@ func (s *Service) ClientCredentials(ctx context.Context, ca *ClientAuth, scopePa
 	}
 	at, err := s.iss.SignAccess(issuer.AccessClaims{
 		ID: jti, Subject: c.ClientID, ClientID: c.ClientID, Scope: scope,
-		IssuedAt: now, ExpiresAt: now.Add(s.cfg.AccessTTL), JKT: jkt,
+		IssuedAt: now, ExpiresAt: now.Add(pol.accessTTL), JKT: jkt,
+		SignAudience: aud, Claims: pol.claims,
 	})
 	if err != nil {
 		return nil, internal(err)
 	}
 	s.emit(Event{Name: EventLogin, Grant: GrantClientCredentials, Subject: c.ClientID, Client: c.ClientID, Addr: m.Addr, RequestID: m.RequestID})
-	return &TokenSet{AccessToken: at, ExpiresIn: s.cfg.AccessTTL, Scope: scope, DPoP: jkt != ""}, nil
+	return &TokenSet{AccessToken: at, ExpiresIn: pol.accessTTL, Scope: scope, DPoP: jkt != ""}, nil
 }
 
 // RefreshRequest is a refresh token grant (RFC 6749 §6).
@@ -281,6 +321,8 @@ type RefreshRequest struct {
 	RefreshToken string
 	Scope        string
 	Client       *ClientAuth // required when the token is bound to a client
+	// Resource is the RFC 8707 resource indicator, empty for none.
+	Resource string
 }
 
 // Refresh rotates a refresh token (RFC 9700 §4.14.2): the presented token is
@@ -296,7 +338,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 	}
 	var client *credential.Client
 	if req.Client != nil {
-		c, err := s.authenticateClient(ctx, *req.Client, false, m)
+		c, err := s.authenticateClientOrPublic(ctx, *req.Client, false, m)
 		if err != nil {
 			return nil, err
 		}
@@ -321,6 +363,18 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 			return nil, err
 		}
 	}
+	// The bound client's policy as configured now; checked before the
+	// rotation, so an invalid_target leaves the presented token unused.
+	pol := s.policyFor(client)
+	aud, err := s.target(pol, req.Resource)
+	if err != nil {
+		return nil, err
+	}
+	x := tokenExtras{audience: aud, origin: rc.Origin}
+	x.accessClaims = s.userClaims(rc).Merge(pol.claims)
+	if rc.Origin == issuer.OriginAuthenticator {
+		x.userClaims = rc.UserClaims
+	}
 
 	now := s.now()
 	sess := store.Session{
@@ -330,7 +384,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 	if !now.Before(sess.MaxExpiresAt) {
 		return nil, newError(InvalidGrant, "the session has reached its maximum lifetime")
 	}
-	next, err := s.nextToken(sess, accessScope, jkt, now)
+	next, err := s.nextToken(sess, accessScope, jkt, now, pol)
 	if err != nil {
 		return nil, err
 	}
@@ -360,7 +414,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 	// On a retry inside the grace window res.Current is the successor of the
 	// earlier rotation: minting it again yields the identical refresh token
 	// (HS256 is deterministic) and an access token with the same claims.
-	set, err := s.mint(sess, res.Current, now)
+	set, err := s.mint(sess, res.Current, now, x)
 	if err != nil {
 		return nil, err
 	}
@@ -386,7 +440,7 @@ func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
 	credential.NoteActivity()
 	var client *credential.Client
 	if req.Client != nil {
-		c, err := s.authenticateClient(ctx, *req.Client, false, m)
+		c, err := s.authenticateClientOrPublic(ctx, *req.Client, false, m)
 		if err != nil {
 			return err
 		}
@@ -448,14 +502,27 @@ func checkBinding(tokenClient string, client *credential.Client) error {
 }
 
 // AuthenticateClient checks a client's credentials, counting failures
-// against the brute-force limit.
+// against the brute-force limit. A public client is refused (it has no
+// secret to prove who it is): this is the check for client_credentials,
+// introspection and every endpoint a public client may not use.
 func (s *Service) AuthenticateClient(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
 	return s.authenticateClient(ctx, ca, false, m)
+}
+
+// AuthenticateClientOrPublic is AuthenticateClient for the endpoints a
+// public client may also use: a public client's client_id sent alone
+// identifies it; a secret sent for it is invalid_client.
+func (s *Service) AuthenticateClientOrPublic(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
+	return s.authenticateClientOrPublic(ctx, ca, false, m)
 }
 
 // authenticateClient checks a client's credentials under the brute-force
 // limits; grant is true for the password and client_credentials grants.
 func (s *Service) authenticateClient(ctx context.Context, ca ClientAuth, grant bool, m Meta) (credential.Client, error) {
+	if c, ok := s.creds.Load().Client(ca.ID); ok && c.Public {
+		s.emit(Event{Name: EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
+		return credential.Client{}, newError(InvalidClient, "a public client may not use this endpoint or grant")
+	}
 	var c credential.Client
 	ok, err := s.checked(ctx, kindClient, ca.ID, grant, m, func(ctx context.Context) (ok bool, err error) {
 		c, ok, err = s.creds.Load().AuthenticateClient(ctx, ca.ID, []byte(ca.Secret))
@@ -477,9 +544,9 @@ func (s *Service) authenticateClient(ctx context.Context, ca ClientAuth, grant b
 func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 
 // nextToken prepares the claims of a new refresh token and its access token.
-// The refresh token lives REFRESH_TOKEN_TTL, but never past the session's
-// absolute limit.
-func (s *Service) nextToken(sess store.Session, accessScope, accessJKT string, now time.Time) (store.Token, error) {
+// The refresh token lives REFRESH_TOKEN_TTL (or the client's
+// refresh_token_ttl), but never past the session's absolute limit.
+func (s *Service) nextToken(sess store.Session, accessScope, accessJKT string, now time.Time, pol policy) (store.Token, error) {
 	rid, err := s.iss.NewID()
 	if err != nil {
 		return store.Token{}, internal(err)
@@ -488,7 +555,7 @@ func (s *Service) nextToken(sess store.Session, accessScope, accessJKT string, n
 	if err != nil {
 		return store.Token{}, internal(err)
 	}
-	exp := now.Add(s.cfg.RefreshTTL)
+	exp := now.Add(pol.refreshTTL)
 	if exp.After(sess.MaxExpiresAt) {
 		exp = sess.MaxExpiresAt
 	}
@@ -497,18 +564,19 @@ func (s *Service) nextToken(sess store.Session, accessScope, accessJKT string, n
 	now = now.Truncate(time.Second)
 	return store.Token{
 		ID: rid, IssuedAt: now, ExpiresAt: exp.Truncate(time.Second),
-		AccessID: aid, AccessIssuedAt: now, AccessExpiresAt: now.Add(s.cfg.AccessTTL), AccessScope: accessScope,
+		AccessID: aid, AccessIssuedAt: now, AccessExpiresAt: now.Add(pol.accessTTL), AccessScope: accessScope,
 		AccessJKT: accessJKT,
 	}, nil
 }
 
 // mint signs the access and refresh tokens described by t. The lifetimes
 // it reports count from now in whole seconds, like the tokens' own times.
-func (s *Service) mint(sess store.Session, t store.Token, now time.Time) (*TokenSet, error) {
+func (s *Service) mint(sess store.Session, t store.Token, now time.Time, x tokenExtras) (*TokenSet, error) {
 	now = now.Truncate(time.Second)
 	at, err := s.iss.SignAccess(issuer.AccessClaims{
 		ID: t.AccessID, Subject: sess.Subject, ClientID: sess.ClientID, Scope: t.AccessScope,
 		IssuedAt: t.AccessIssuedAt, ExpiresAt: t.AccessExpiresAt, JKT: t.AccessJKT,
+		SignAudience: x.audience, Claims: x.accessClaims,
 	})
 	if err != nil {
 		return nil, internal(err)
@@ -516,6 +584,7 @@ func (s *Service) mint(sess store.Session, t store.Token, now time.Time) (*Token
 	rt, err := s.iss.SignRefresh(issuer.RefreshClaims{
 		ID: t.ID, SessionID: sess.ID, Subject: sess.Subject, ClientID: sess.ClientID, Scope: sess.Scope,
 		AuthTime: sess.AuthTime, IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt,
+		Origin: x.origin, UserClaims: x.userClaims,
 	})
 	if err != nil {
 		return nil, internal(err)

@@ -21,6 +21,7 @@ const (
 	InvalidScope           Code = "invalid_scope"
 	TooManyRequests        Code = "too_many_requests"
 	TemporarilyUnavailable Code = "temporarily_unavailable"
+	InvalidTarget          Code = "invalid_target" // RFC 8707 §2
 	// InvalidDPoPProof: a bad DPoP proof, or a required one missing (RFC
 	// 9449 §5, §7.1).
 	InvalidDPoPProof Code = "invalid_dpop_proof"
@@ -72,6 +73,17 @@ func unavailable(err error) *Error {
 	return &Error{
 		Code:        TemporarilyUnavailable,
 		Description: "the token store is unavailable; try again shortly",
+		RetryAfter:  time.Second,
+		Err:         err,
+	}
+}
+
+// authenticatorUnavailable wraps a user-authenticator error that means no
+// usable answer came; nothing was counted.
+func authenticatorUnavailable(err error) *Error {
+	return &Error{
+		Code:        TemporarilyUnavailable,
+		Description: "the user authenticator is unavailable; try again shortly",
 		RetryAfter:  time.Second,
 		Err:         err,
 	}

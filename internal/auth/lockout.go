@@ -65,7 +65,8 @@ const (
 const nameHashBytes = 16
 
 // check is a password or secret verification. err is not nil only when
-// nothing was verified (the hash queue timed out, the client went away).
+// nothing was decided (the hash queue timed out, the client went away, the
+// user authenticator did not answer); nothing is counted then.
 type check func(ctx context.Context) (ok bool, err error)
 
 // checked runs fn, a password or secret verification of name from m.Addr,
@@ -117,12 +118,15 @@ func (s *Service) runCheck(ctx context.Context, fn check) (bool, error) {
 		defer cancel()
 	}
 	ok, err := fn(hctx)
+	var pe *Error
 	switch {
 	case err == nil:
 		return ok, nil
 	case errors.Is(err, credential.ErrQueueTimeout):
 		return false, &Error{Code: TemporarilyUnavailable, Description: "too many logins are waiting; try again shortly",
 			RetryAfter: time.Second, Err: err}
+	case errors.As(err, &pe):
+		return false, err // the check's own answer (an authenticator that did not answer)
 	}
 	return false, gone(err)
 }

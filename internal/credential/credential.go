@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"time"
+
+	"github.com/authsvc/authsvc/internal/claims"
 )
 
 // Grant types a client may be allowed (RFC 6749 §4.3, §4.4, §6).
@@ -21,6 +24,8 @@ type User struct {
 	Username     string   `yaml:"username"`
 	PasswordHash string   `yaml:"password_hash"`
 	Scopes       []string `yaml:"scopes"`
+	// Claims go into every access token issued to the user.
+	Claims claims.Set `yaml:"-"`
 }
 
 // String describes the user without the password hash, so a stray %v
@@ -38,13 +43,25 @@ func (u User) LogValue() slog.Value {
 }
 
 // Client is an OAuth client (RFC 6749 §2) that authenticates with a client
-// secret.
+// secret, or a public client that has none.
 type Client struct {
 	ClientID   string   `yaml:"client_id"`
 	SecretHash string   `yaml:"client_secret_hash"`
 	GrantTypes []string `yaml:"grant_types"` // password, client_credentials, refresh_token
 	Scopes     []string `yaml:"scopes"`
 	Introspect bool     `yaml:"introspect"`
+	// Public marks a client without a secret (a mobile or single-page app,
+	// RFC 6749 §2.1): it identifies itself by client_id alone.
+	Public bool `yaml:"public"`
+	// Audience, when set, replaces JWT_AUDIENCE in the client's access tokens.
+	Audience []string `yaml:"audience"`
+	// AccessTokenTTL and RefreshTokenTTL, when not zero, replace the global
+	// lifetimes for the client's tokens.
+	AccessTokenTTL  time.Duration `yaml:"access_token_ttl"`
+	RefreshTokenTTL time.Duration `yaml:"refresh_token_ttl"`
+	// Claims go into every access token issued to the client; on a name
+	// the user's claims also set, the client's value wins.
+	Claims claims.Set `yaml:"-"`
 	// Admin lets the client call the admin API (ADMIN_ADDR).
 	Admin bool `yaml:"admin"`
 	// DPoPBound requires a DPoP proof on every token request of the client
@@ -61,8 +78,8 @@ func (c Client) Allows(grantType string) bool {
 // String describes the client without the secret hash, so a stray %v
 // cannot leak it.
 func (c Client) String() string {
-	return fmt.Sprintf("{ClientID:%q GrantTypes:%q Scopes:%q Introspect:%t Admin:%t DPoPBound:%t}",
-		c.ClientID, c.GrantTypes, c.Scopes, c.Introspect, c.Admin, c.DPoPBound)
+	return fmt.Sprintf("{ClientID:%q GrantTypes:%q Scopes:%q Introspect:%t Admin:%t Public:%t DPoPBound:%t}",
+		c.ClientID, c.GrantTypes, c.Scopes, c.Introspect, c.Admin, c.Public, c.DPoPBound)
 }
 
 // GoString is String, for %#v.
@@ -75,6 +92,7 @@ func (c Client) LogValue() slog.Value {
 		slog.Any("grant_types", c.GrantTypes),
 		slog.Any("scopes", c.Scopes),
 		slog.Bool("introspect", c.Introspect),
+		slog.Bool("public", c.Public),
 		slog.Bool("admin", c.Admin),
 	)
 }
@@ -87,6 +105,7 @@ func (u User) clone() User {
 func (c Client) clone() Client {
 	c.GrantTypes = slices.Clone(c.GrantTypes)
 	c.Scopes = slices.Clone(c.Scopes)
+	c.Audience = slices.Clone(c.Audience)
 	return c
 }
 
@@ -107,6 +126,10 @@ type Set struct {
 	users   map[string]userEntry
 	clients map[string]clientEntry
 	scopes  []string
+	// audiences is the sorted union of the clients' audiences; public
+	// tells whether any client is public.
+	audiences []string
+	public    bool
 
 	// Dummy hashes verified for unknown names, with their encoded forms.
 	userDummy, clientDummy               *parsedHash
@@ -171,6 +194,11 @@ func (s *Set) AuthenticateClient(ctx context.Context, clientID string, secret []
 		return Client{}, false, nil
 	}
 	e, found := s.clients[clientID]
+	if found && e.client.Public {
+		// A public client has no secret to check; one sent for it is
+		// refused (the caller decides what a public client may do).
+		return Client{}, false, nil
+	}
 	h := s.clientDummy
 	if found {
 		h = e.hash
@@ -193,15 +221,6 @@ func (s *Set) verify(ctx context.Context, h *parsedHash, password []byte) (bool,
 		return false, err
 	}
 	return err == nil && ok, nil
-}
-
-// HasUser reports whether username is a user of the set.
-func (s *Set) HasUser(username string) bool {
-	if s == nil {
-		return false
-	}
-	_, ok := s.users[username]
-	return ok
 }
 
 // Client returns the client clientID without authenticating it, for
@@ -227,9 +246,19 @@ func (s *Set) Scopes() []string {
 	return slices.Clone(s.scopes)
 }
 
+// HasUser reports whether username is a user of the file. A password grant
+// for any other name goes to the user authenticator when one is configured.
+func (s *Set) HasUser(username string) bool {
+	if s == nil {
+		return false
+	}
+	_, ok := s.users[username]
+	return ok
+}
+
 // User returns the user username without authenticating it, for example to
-// check at a refresh that the user of a session still exists and what it
-// may have now.
+// check at a refresh that the user of a session still exists, what it may
+// have now and its current claims.
 func (s *Set) User(username string) (User, bool) {
 	if s == nil {
 		return User{}, false
@@ -239,6 +268,65 @@ func (s *Set) User(username string) (User, bool) {
 		return User{}, false
 	}
 	return e.user.clone(), true
+}
+
+// HasPublicClients reports whether any client is public, so that the
+// discovery metadata lists the "none" authentication method.
+func (s *Set) HasPublicClients() bool { return s != nil && s.public }
+
+// Audiences returns the sorted union of the clients' audience lists: the
+// values access tokens may carry besides JWT_AUDIENCE. The caller may modify
+// the returned slice.
+func (s *Set) Audiences() []string {
+	if s == nil {
+		return nil
+	}
+	return slices.Clone(s.audiences)
+}
+
+// Limits are the global lifetimes a client's own lifetimes are checked
+// against (ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL, SESSION_MAX_TTL).
+type Limits struct {
+	AccessTTL     time.Duration
+	RefreshTTL    time.Duration
+	SessionMaxTTL time.Duration
+}
+
+// CheckLimits checks the clients' lifetimes against the global ones: an
+// access_token_ttl above AccessTTL (the revocation feed and previous keys
+// are kept only that long), a refresh_token_ttl above SessionMaxTTL, or an
+// access lifetime not below the refresh lifetime the client ends up with
+// is an error. It reports every problem at once, naming the client.
+func (s *Set) CheckLimits(l Limits) error {
+	if s == nil {
+		return nil
+	}
+	ids := make([]string, 0, len(s.clients))
+	for id := range s.clients {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var errs []error
+	for _, id := range ids {
+		c := s.clients[id].client
+		access, refresh := l.AccessTTL, l.RefreshTTL
+		if c.AccessTokenTTL > 0 {
+			access = c.AccessTokenTTL
+			if c.AccessTokenTTL > l.AccessTTL {
+				errs = append(errs, fmt.Errorf("clients %q: access_token_ttl %s is above ACCESS_TOKEN_TTL (%s)", id, c.AccessTokenTTL, l.AccessTTL))
+			}
+		}
+		if c.RefreshTokenTTL > 0 {
+			refresh = c.RefreshTokenTTL
+			if c.RefreshTokenTTL > l.SessionMaxTTL {
+				errs = append(errs, fmt.Errorf("clients %q: refresh_token_ttl %s is above SESSION_MAX_TTL (%s)", id, c.RefreshTokenTTL, l.SessionMaxTTL))
+			}
+		}
+		if (c.AccessTokenTTL > 0 || c.RefreshTokenTTL > 0) && access >= refresh {
+			errs = append(errs, fmt.Errorf("clients %q: the access token lifetime (%s) must be below the refresh token lifetime (%s)", id, access, refresh))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Len returns the number of users and clients in the set.

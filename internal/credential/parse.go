@@ -7,8 +7,11 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/authsvc/authsvc/internal/claims"
 )
 
 // Parse builds a Set from a credentials file: YAML, or JSON, which is valid
@@ -119,6 +122,7 @@ type rawUser struct {
 	username    string
 	hash        string
 	scopes      []string
+	claims      *yaml.Node
 	issues      []string
 }
 
@@ -130,6 +134,11 @@ type rawClient struct {
 	grantTypes  []string
 	scopes      []string
 	introspect  bool
+	public      bool
+	audience    []string
+	accessTTL   string
+	refreshTTL  string
+	claims      *yaml.Node
 	admin       bool
 	dpopBound   bool
 	issues      []string
@@ -198,6 +207,8 @@ func readUser(index int, n *yaml.Node) rawUser {
 			u.hash = scalar(v, key, &u.issues)
 		case "scopes":
 			u.scopes = list(v, key, &u.issues)
+		case "claims":
+			u.claims = v
 		default:
 			return false
 		}
@@ -220,6 +231,16 @@ func readClient(index int, n *yaml.Node) rawClient {
 			c.scopes = list(v, key, &c.issues)
 		case "introspect":
 			c.introspect = boolean(v, key, &c.issues)
+		case "public":
+			c.public = boolean(v, key, &c.issues)
+		case "audience":
+			c.audience = list(v, key, &c.issues)
+		case "access_token_ttl":
+			c.accessTTL = scalar(v, key, &c.issues)
+		case "refresh_token_ttl":
+			c.refreshTTL = scalar(v, key, &c.issues)
+		case "claims":
+			c.claims = v
 		case "admin":
 			c.admin = boolean(v, key, &c.issues)
 		case "dpop_bound_access_tokens":
@@ -370,6 +391,10 @@ func (p *parser) users(s *Set, raw []rawUser, scopes map[string]bool) []*parsedH
 			p.warnf("%s: %s", name, w)
 		}
 		issues = append(issues, checkScopes(r.scopes)...)
+		cl, problem := readClaims(r.claims)
+		if problem != "" {
+			issues = append(issues, problem)
+		}
 		if len(issues) > 0 {
 			for _, is := range issues {
 				p.errorf("%s: %s", name, is)
@@ -381,7 +406,7 @@ func (p *parser) users(s *Set, raw []rawUser, scopes map[string]bool) []*parsedH
 		}
 		hashes = append(hashes, h)
 		s.users[r.username] = userEntry{
-			user: User{Username: r.username, PasswordHash: r.hash, Scopes: r.scopes},
+			user: User{Username: r.username, PasswordHash: r.hash, Scopes: r.scopes, Claims: cl},
 			hash: h,
 		}
 	}
@@ -402,14 +427,29 @@ func (p *parser) clients(s *Set, raw []rawClient, scopes map[string]bool) []*par
 			continue
 		}
 		issues = append(issues, checkName("client_id", r.clientID, firstLine, r.line)...)
-		h, problem := checkHash("client_secret_hash", r.hash)
-		if problem != "" {
-			issues = append(issues, problem)
-		} else if w := h.weakness(); w != "" {
-			p.warnf("%s: %s", name, w)
+		var h *parsedHash
+		if r.public {
+			// A public client has no secret (RFC 6749 §2.1).
+			if r.hash != "" {
+				issues = append(issues, "client_secret_hash: a public client has no secret; remove the hash or public: true")
+			}
+		} else {
+			var problem string
+			if h, problem = checkHash("client_secret_hash", r.hash); problem != "" {
+				issues = append(issues, problem)
+			} else if w := h.weakness(); w != "" {
+				p.warnf("%s: %s", name, w)
+			}
 		}
 		issues = append(issues, checkGrantTypes(r.grantTypes)...)
 		issues = append(issues, checkScopes(r.scopes)...)
+		issues = append(issues, checkAudience(r.audience)...)
+		accessTTL, refreshTTL, ttlIssues := checkLifetimes(r.accessTTL, r.refreshTTL)
+		issues = append(issues, ttlIssues...)
+		cl, problem := readClaims(r.claims)
+		if problem != "" {
+			issues = append(issues, problem)
+		}
 		if len(issues) > 0 {
 			for _, is := range issues {
 				p.errorf("%s: %s", name, is)
@@ -419,15 +459,28 @@ func (p *parser) clients(s *Set, raw []rawClient, scopes map[string]bool) []*par
 		if len(r.grantTypes) == 0 && !r.introspect && !r.admin {
 			p.warnf("%s: allows no grant type and may not introspect, so it can do nothing", name)
 		}
+		if r.public && (slices.Contains(r.grantTypes, GrantClientCredentials) || r.introspect) {
+			p.warnf("%s: a public client can never use client_credentials or introspection; those settings have no effect", name)
+		}
 		for _, sc := range r.scopes {
 			scopes[sc] = true
 		}
-		hashes = append(hashes, h)
+		if h != nil {
+			hashes = append(hashes, h)
+		}
+		s.public = s.public || r.public
+		for _, a := range r.audience {
+			if !slices.Contains(s.audiences, a) {
+				s.audiences = append(s.audiences, a)
+			}
+		}
+		slices.Sort(s.audiences)
 		s.clients[r.clientID] = clientEntry{
 			client: Client{
 				ClientID: r.clientID, SecretHash: r.hash, GrantTypes: r.grantTypes,
-				Scopes: r.scopes, Introspect: r.introspect, Admin: r.admin,
-				DPoPBound: r.dpopBound,
+				Scopes: r.scopes, Introspect: r.introspect, Admin: r.admin, Public: r.public,
+				Audience: r.audience, AccessTokenTTL: accessTTL, RefreshTokenTTL: refreshTTL,
+				Claims: cl, DPoPBound: r.dpopBound,
 			},
 			hash: h,
 		}
@@ -492,6 +545,83 @@ func checkScopes(scopes []string) []string {
 		seen[sc] = true
 	}
 	return issues
+}
+
+// checkAudience checks a client's audience list: non-empty values, each
+// once.
+func checkAudience(aud []string) []string {
+	var issues []string
+	seen := map[string]bool{}
+	for _, a := range aud {
+		switch {
+		case a == "":
+			issues = append(issues, "audience: an entry is empty")
+		case seen[a]:
+			issues = append(issues, fmt.Sprintf("audience: %s given twice", quoteShort(a)))
+		}
+		seen[a] = true
+	}
+	return issues
+}
+
+// checkLifetimes parses a client's access_token_ttl and refresh_token_ttl
+// (Go durations, empty for the global lifetimes). The limits that depend on
+// the global lifetimes are checked by Set.CheckLimits.
+func checkLifetimes(access, refresh string) (accessTTL, refreshTTL time.Duration, issues []string) {
+	parse := func(field, v string) time.Duration {
+		if v == "" {
+			return 0
+		}
+		d, err := time.ParseDuration(v)
+		switch {
+		case err != nil:
+			issues = append(issues, field+" is not a Go duration such as 5m or 24h")
+		case d <= 0:
+			issues = append(issues, field+" must be positive")
+		}
+		return d
+	}
+	accessTTL, refreshTTL = parse("access_token_ttl", access), parse("refresh_token_ttl", refresh)
+	if accessTTL > 0 && refreshTTL > 0 && accessTTL >= refreshTTL {
+		issues = append(issues, "access_token_ttl must be below refresh_token_ttl")
+	}
+	return accessTTL, refreshTTL, issues
+}
+
+// readClaims turns the claims field of an entry into a claims.Set: a
+// mapping of names to JSON-compatible values, no reserved name, at most
+// claims.MaxBytes as JSON. The problem never quotes a value.
+func readClaims(n *yaml.Node) (claims.Set, string) {
+	if n == nil || isNull(n) {
+		return claims.Set{}, ""
+	}
+	if hasAlias(n) {
+		return claims.Set{}, "claims: YAML aliases are not supported"
+	}
+	if n.Kind != yaml.MappingNode {
+		return claims.Set{}, "claims must be a mapping of names to values"
+	}
+	var m map[string]any
+	if err := n.Decode(&m); err != nil {
+		return claims.Set{}, "claims must be a mapping of names to values"
+	}
+	s, err := claims.FromValues(m)
+	if err != nil {
+		return claims.Set{}, "claims: " + err.Error()
+	}
+	return s, ""
+}
+
+func hasAlias(n *yaml.Node) bool {
+	if n.Kind == yaml.AliasNode || n.Anchor != "" {
+		return true
+	}
+	for _, c := range n.Content {
+		if hasAlias(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // validScope reports whether s is a scope-token of RFC 6749 §3.3:

@@ -22,6 +22,7 @@ var statusOf = map[auth.Code]int{
 	auth.InvalidScope:           http.StatusBadRequest,
 	auth.TooManyRequests:        http.StatusTooManyRequests,
 	auth.TemporarilyUnavailable: http.StatusServiceUnavailable,
+	auth.InvalidTarget:          http.StatusBadRequest,
 	auth.InvalidDPoPProof:       http.StatusBadRequest,
 	auth.UseDPoPNonce:           http.StatusBadRequest,
 	auth.ServerError:            http.StatusInternalServerError,

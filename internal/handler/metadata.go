@@ -27,15 +27,25 @@ type metadata struct {
 	// DPoPSigningAlgValuesSupported are the algorithms accepted for DPoP
 	// proofs (RFC 9449 §5.1).
 	DPoPSigningAlgValuesSupported []string `json:"dpop_signing_alg_values_supported"`
+	// ResourceIndicatorsSupported says /token and /refresh take the
+	// resource parameter of RFC 8707 (an authsvc extension: RFC 8707
+	// defines no metadata of its own).
+	ResourceIndicatorsSupported bool `json:"resource_indicators_supported"`
 }
 
 // metadataDocument builds the RFC 8414 document once. issuer is JWT_ISSUER,
 // the service's public base URL: the endpoint URLs are built from it.
-// dpopAlgs are DPOP_SIGNING_ALGS.
-func metadataDocument(issuer string, scopes, dpopAlgs []string) []byte {
+// public tells whether a public client exists: the token and revocation
+// endpoints then also list "none" (client_id alone, RFC 7591 §2). dpopAlgs
+// are DPOP_SIGNING_ALGS.
+func metadataDocument(issuer string, scopes, dpopAlgs []string, public bool) []byte {
 	base := strings.TrimRight(issuer, "/")
 	// RFC 6749 §2.3.1: HTTP Basic, or the credentials in the body.
 	authMethods := []string{"client_secret_basic", "client_secret_post"}
+	publicMethods := authMethods
+	if public {
+		publicMethods = []string{"client_secret_basic", "client_secret_post", "none"}
+	}
 	doc := metadata{
 		Issuer:                                 issuer,
 		TokenEndpoint:                          base + "/token",
@@ -43,8 +53,8 @@ func metadataDocument(issuer string, scopes, dpopAlgs []string) []byte {
 		IntrospectionEndpoint:                  base + "/introspect",
 		JWKSURI:                                base + "/.well-known/jwks.json",
 		GrantTypesSupported:                    []string{auth.GrantPassword, auth.GrantClientCredentials, auth.GrantRefreshToken},
-		TokenEndpointAuthMethodsSupported:      authMethods,
-		RevocationEndpointAuthMethodsSupported: authMethods,
+		TokenEndpointAuthMethodsSupported:      publicMethods,
+		RevocationEndpointAuthMethodsSupported: publicMethods,
 		IntrospectionEndpointAuthMethodsSupported: authMethods,
 		// authsvc has no authorization endpoint, so no response types.
 		ResponseTypesSupported: []string{},
@@ -53,6 +63,9 @@ func metadataDocument(issuer string, scopes, dpopAlgs []string) []byte {
 		// access tokens and ended sessions (docs/resource-servers.md).
 		RevocationFeedEndpoint:        base + "/revocations",
 		DPoPSigningAlgValuesSupported: dpopAlgs,
+		// RFC 8707: one resource per request, one of the client's
+		// audiences (or JWT_AUDIENCE).
+		ResourceIndicatorsSupported: true,
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {

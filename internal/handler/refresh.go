@@ -20,7 +20,7 @@ func refresh(c echo.Context, svc *auth.Service, p params, ca *auth.ClientAuth) e
 		return err
 	}
 	set, err := svc.Refresh(c.Request().Context(), auth.RefreshRequest{
-		RefreshToken: rt, Scope: p.get("scope"), Client: ca,
+		RefreshToken: rt, Scope: p.get("scope"), Client: ca, Resource: p.get("resource"),
 	}, tokenMeta(c, svc))
 	if err != nil {
 		return err

@@ -132,7 +132,7 @@ func parseForm(body []byte) (params, error) {
 	p := make(params, len(values))
 	for k, v := range values {
 		if len(v) != 1 {
-			return nil, auth.ErrorF(auth.InvalidRequest, "parameter "+safeName(k)+" is repeated")
+			return nil, repeated(k)
 		}
 		if !utf8.ValidString(k) || !utf8.ValidString(v[0]) {
 			return nil, auth.ErrorF(auth.InvalidRequest, "the form body is not valid UTF-8")
@@ -163,10 +163,13 @@ func parseJSON(body []byte) (params, error) {
 		}
 		val, ok := vt.(string)
 		if !ok {
+			if key == "resource" && vt == json.Delim('[') {
+				return nil, repeated(key) // a list of resources
+			}
 			return nil, auth.ErrorF(auth.InvalidRequest, "parameter "+safeName(key)+" must be a string")
 		}
 		if _, dup := p[key]; dup {
-			return nil, auth.ErrorF(auth.InvalidRequest, "parameter "+safeName(key)+" is repeated")
+			return nil, repeated(key)
 		}
 		p[key] = val
 	}
@@ -179,12 +182,24 @@ func parseJSON(body []byte) (params, error) {
 	return p, nil
 }
 
+// repeated is the error for a parameter given more than once: invalid_request
+// (RFC 6749 §3.2), except for resource, where more than one is
+// invalid_target (RFC 8707 §2: authsvc issues a token for one resource).
+func repeated(name string) error {
+	if name == "resource" {
+		return errOneResource
+	}
+	return auth.ErrorF(auth.InvalidRequest, "parameter "+safeName(name)+" is repeated")
+}
+
+var errOneResource = auth.ErrorF(auth.InvalidTarget, "at most one resource may be requested")
+
 // knownParams are the parameter names that may be echoed in an error
 // description; any other name is not repeated back to the client.
 var knownParams = map[string]bool{
 	"grant_type": true, "username": true, "password": true, "scope": true,
 	"refresh_token": true, "client_id": true, "client_secret": true,
-	"token": true, "token_type_hint": true,
+	"token": true, "token_type_hint": true, "resource": true,
 }
 
 func safeName(k string) string {

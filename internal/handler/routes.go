@@ -40,6 +40,9 @@ type Deps struct {
 	Issuer string
 	// Scopes are published as scopes_supported; empty omits the field.
 	Scopes []string
+	// PublicClients tells whether a public client exists; the metadata then
+	// lists the "none" authentication method.
+	PublicClients bool
 	// Metrics, when set, serves GET /metrics.
 	Metrics http.Handler
 	// Observe, when set, is told of every request once it is answered: its
@@ -117,7 +120,7 @@ func routes(e *echo.Echo, d Deps) {
 	if d.Auth != nil {
 		dpopAlgs = d.Auth.DPoPAlgs()
 	}
-	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes, dpopAlgs)))
+	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes, dpopAlgs, d.PublicClients)))
 	operationRoutes(e, d)
 }
 

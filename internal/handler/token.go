@@ -62,12 +62,15 @@ func tokenHandler(svc *auth.Service) echo.HandlerFunc {
 			}
 			set, err = svc.Password(ctx, auth.PasswordRequest{
 				Username: username, Password: p.get("password"), Scope: p.get("scope"), Client: ca,
+				Resource: p.get("resource"),
 			}, m)
 			if err != nil {
 				return err
 			}
 		case auth.GrantClientCredentials:
-			if set, err = svc.ClientCredentials(ctx, ca, p.get("scope"), m); err != nil {
+			if set, err = svc.ClientCredentialsFor(ctx, auth.ClientCredentialsRequest{
+				Client: ca, Scope: p.get("scope"), Resource: p.get("resource"),
+			}, m); err != nil {
 				return err
 			}
 		case auth.GrantRefreshToken:

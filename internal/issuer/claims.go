@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authsvc/authsvc/internal/claims"
 )
 
 // Values of the "type" claim and of the typ header (RFC 9068 §2.1, docs/api.md).
@@ -39,8 +41,16 @@ type AccessClaims struct {
 	// uses Config.Issuer.
 	Issuer string
 	// Audience is the aud, filled by VerifyAccess; SignAccess ignores it and
-	// uses Config.Audience.
+	// uses SignAudience.
 	Audience []string
+	// SignAudience is the aud SignAccess writes when it is not empty (a
+	// client's own audience, or the one resource asked for, RFC 8707);
+	// empty means Config.Audience.
+	SignAudience []string
+	// Claims are custom claims, written after every other claim; no name
+	// may be one the issuer sets (package claims refuses those). VerifyAccess
+	// does not fill it.
+	Claims claims.Set
 	// JKT, when set, binds the token to a DPoP key: the claim cnf.jkt, the
 	// key's RFC 7638 thumbprint (RFC 9449 §6.1).
 	JKT string
@@ -51,6 +61,16 @@ type AccessClaims struct {
 type confirmation struct {
 	JKT string `json:"jkt"`
 }
+
+// Origins of a session (RefreshClaims.Origin).
+const (
+	// OriginFile is a session of a user of the credentials file.
+	OriginFile = ""
+	// OriginAuthenticator is a session whose user was checked by the user
+	// authenticator (USER_AUTHENTICATOR_URL); it is not re-checked at
+	// refresh, and its user claims travel in the refresh token.
+	OriginAuthenticator = "authenticator"
+)
 
 // RefreshClaims are the claims of a refresh token.
 type RefreshClaims struct {
@@ -76,6 +96,13 @@ type RefreshClaims struct {
 	// Audience is the aud (Config.Issuer: refresh tokens are for authsvc
 	// alone), filled by VerifyRefresh; SignRefresh ignores it.
 	Audience []string
+	// Origin tells where the session's user was authenticated: OriginFile
+	// or OriginAuthenticator (the "origin" claim, omitted for the file).
+	Origin string
+	// UserClaims are the custom claims of an authenticator's answer, kept
+	// for the session's later access tokens (the "user_claims" claim,
+	// omitted when empty). Users of the file get theirs from the file.
+	UserClaims claims.Set
 }
 
 // audience is the aud claim: encoded as a string when it has one value and
@@ -133,6 +160,16 @@ type accessJWT struct {
 	ClientID  string   `json:"client_id,omitempty"`
 	// Cnf binds the token to a DPoP key; nil for a bearer token.
 	Cnf *confirmation `json:"cnf,omitempty"`
+	// Extra are custom claims, written last by MarshalJSON.
+	Extra claims.Set `json:"-"`
+}
+
+// UnmarshalJSON reads the claims authsvc sets and passes over custom
+// claims: the parser's strict decoding refuses unknown members, and an
+// access token may carry any custom claim name the issuer was given.
+func (c *accessJWT) UnmarshalJSON(b []byte) error {
+	type plain accessJWT // without methods
+	return json.Unmarshal(b, (*plain)(c))
 }
 
 // GetExpirationTime implements jwt.Claims.
@@ -183,6 +220,10 @@ type refreshJWT struct {
 	Scope     string   `json:"scope,omitempty"`
 	ClientID  string   `json:"client_id,omitempty"`
 	AuthTime  int64    `json:"auth_time"`
+	Origin    string   `json:"origin,omitempty"`
+	// UserClaims is a JSON object (RefreshClaims.UserClaims), omitted when
+	// empty.
+	UserClaims json.RawMessage `json:"user_claims,omitempty"`
 }
 
 // GetExpirationTime implements jwt.Claims.
@@ -247,10 +288,14 @@ func (i *Issuer) SignAccess(c AccessClaims) (string, error) {
 		return "", fmt.Errorf("sign access token: %w", err)
 	}
 	iat := c.IssuedAt.Unix()
+	aud := i.audience
+	if len(c.SignAudience) > 0 {
+		aud = c.SignAudience
+	}
 	claims := &accessJWT{
 		Issuer:    i.issuer,
 		Subject:   c.Subject,
-		Audience:  i.audience,
+		Audience:  aud,
 		ExpiresAt: c.ExpiresAt.Unix(),
 		IssuedAt:  iat,
 		NotBefore: iat,
@@ -258,6 +303,7 @@ func (i *Issuer) SignAccess(c AccessClaims) (string, error) {
 		Type:      typeAccess,
 		Scope:     c.Scope,
 		ClientID:  c.ClientID,
+		Extra:     c.Claims,
 	}
 	if c.JKT != "" {
 		claims.Cnf = &confirmation{JKT: c.JKT}
@@ -294,6 +340,10 @@ func (i *Issuer) SignRefresh(c RefreshClaims) (string, error) {
 		Scope:     c.Scope,
 		ClientID:  c.ClientID,
 		AuthTime:  c.AuthTime.Unix(),
+		Origin:    c.Origin,
+	}
+	if c.UserClaims.Len() > 0 {
+		claims.UserClaims = c.UserClaims.AppendObject(nil)
 	}
 	s, err := i.refresh.sign(claims)
 	if err != nil {
@@ -338,16 +388,25 @@ func (i *Issuer) VerifyRefresh(token string) (RefreshClaims, error) {
 	if err := i.refresh.verify(token, &c); err != nil {
 		return RefreshClaims{}, err
 	}
+	var userClaims claims.Set
+	if len(c.UserClaims) > 0 {
+		var err error
+		if userClaims, err = claims.Decode(c.UserClaims); err != nil {
+			return RefreshClaims{}, fmt.Errorf("verify refresh token: %w: user_claims: %w", ErrInvalidToken, err)
+		}
+	}
 	return RefreshClaims{
-		ID:        c.ID,
-		SessionID: c.SessionID,
-		Subject:   c.Subject,
-		ClientID:  c.ClientID,
-		Scope:     c.Scope,
-		AuthTime:  unixTime(c.AuthTime),
-		IssuedAt:  unixTime(c.IssuedAt),
-		ExpiresAt: unixTime(c.ExpiresAt),
-		Issuer:    c.Issuer,
-		Audience:  []string(c.Audience),
+		Origin:     c.Origin,
+		UserClaims: userClaims,
+		ID:         c.ID,
+		SessionID:  c.SessionID,
+		Subject:    c.Subject,
+		ClientID:   c.ClientID,
+		Scope:      c.Scope,
+		AuthTime:   unixTime(c.AuthTime),
+		IssuedAt:   unixTime(c.IssuedAt),
+		ExpiresAt:  unixTime(c.ExpiresAt),
+		Issuer:     c.Issuer,
+		Audience:   []string(c.Audience),
 	}, nil
 }

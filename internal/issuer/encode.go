@@ -55,6 +55,7 @@ func (c accessJWT) MarshalJSON() ([]byte, error) {
 		b = jsonenc.StringField(b, "jkt", c.Cnf.JKT)
 		b = append(b, '}')
 	}
+	b = c.Extra.AppendMembers(b)
 	return append(b, '}'), nil
 }
 
@@ -67,5 +68,9 @@ func (c refreshJWT) MarshalJSON() ([]byte, error) {
 	b = appendOptional(b, "scope", c.Scope)
 	b = appendOptional(b, "client_id", c.ClientID)
 	b = jsonenc.IntField(b, "auth_time", c.AuthTime)
+	b = appendOptional(b, "origin", c.Origin)
+	if len(c.UserClaims) > 0 {
+		b = append(jsonenc.Field(b, "user_claims"), c.UserClaims...)
+	}
 	return append(b, '}'), nil
 }

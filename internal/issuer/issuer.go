@@ -133,6 +133,8 @@ type Issuer struct {
 	// retention is how long a scheduled key stays published after it
 	// stopped signing: ACCESS_TOKEN_TTL + CLOCK_SKEW.
 	retention time.Duration
+	// accessParser builds the access-token parser that accepts aud.
+	accessParser func(aud []string) *jwt.Parser
 }
 
 // String describes i without any key material.
@@ -299,23 +301,26 @@ func New(cfg Config) (*Issuer, error) {
 			return nil, fmt.Errorf("issuer: %w", err)
 		}
 	}
-	i.access = newKind(kindConfig{
-		name:   "access",
-		typ:    typAccess,
-		method: method,
-		keys:   accessKeys,
-		now:    now,
-		parser: jwt.NewParser(
+	i.accessParser = func(aud []string) *jwt.Parser {
+		return jwt.NewParser(
 			jwt.WithValidMethods([]string{method.Alg()}),
 			jwt.WithIssuer(cfg.Issuer),
-			jwt.WithAudience(i.audience...),
+			jwt.WithAudience(aud...),
 			jwt.WithExpirationRequired(),
 			jwt.WithNotBeforeRequired(),
 			jwt.WithIssuedAt(),
 			jwt.WithLeeway(cfg.Leeway),
 			jwt.WithTimeFunc(now),
 			jwt.WithStrictDecoding(),
-		),
+		)
+	}
+	i.access = newKind(kindConfig{
+		name:   "access",
+		typ:    typAccess,
+		method: method,
+		keys:   accessKeys,
+		now:    now,
+		parser: i.accessParser(i.audience),
 	})
 
 	// Refresh tokens.
@@ -579,3 +584,22 @@ func (i *Issuer) NewID() (string, error) {
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
+
+// AcceptAudiences sets the audiences access tokens may carry besides
+// Config.Audience: the clients' own audiences, which replace Config.Audience
+// in the tokens issued to them. VerifyAccess then accepts a token whose aud
+// holds any of Config.Audience and extra. Call it at start-up and whenever
+// the clients change; it is safe to call while tokens are verified.
+func (i *Issuer) AcceptAudiences(extra []string) {
+	aud := slices.Clone([]string(i.audience))
+	for _, a := range extra {
+		if a != "" && !slices.Contains(aud, a) {
+			aud = append(aud, a)
+		}
+	}
+	i.access.parser.Store(i.accessParser(aud))
+}
+
+// Audience returns Config.Audience (JWT_AUDIENCE): the aud of access tokens
+// whose AccessClaims name no audience of their own.
+func (i *Issuer) Audience() []string { return slices.Clone([]string(i.audience)) }

@@ -51,12 +51,14 @@ var (
 // reload swaps the pointer, and each signature or verification reads it
 // once and uses that snapshot to the end.
 type kind struct {
-	name    string // "access" or "refresh", for error messages
-	typ     string // typ header value
-	method  jwt.SigningMethod
-	keys    atomic.Pointer[KeySet]
-	now     func() time.Time
-	parser  *jwt.Parser
+	name   string // "access" or "refresh", for error messages
+	typ    string // typ header value
+	method jwt.SigningMethod
+	keys   atomic.Pointer[KeySet]
+	now    func() time.Time
+	// parser is replaced whole when the accepted audiences change
+	// (Issuer.AcceptAudiences); a verification reads it once.
+	parser  atomic.Pointer[jwt.Parser]
 	keyfunc jwt.Keyfunc
 }
 
@@ -76,8 +78,8 @@ func newKind(c kindConfig) *kind {
 		typ:    c.typ,
 		method: c.method,
 		now:    c.now,
-		parser: c.parser,
 	}
+	k.parser.Store(c.parser)
 	k.keys.Store(c.keys)
 	k.keyfunc = k.keyFor // one method value, not one per verification
 	return k
@@ -101,7 +103,7 @@ func (k *kind) verify(token string, claims jwt.Claims) error {
 	if len(token) > maxTokenSize {
 		return fmt.Errorf("verify %s token: %w: %w", k.name, ErrInvalidToken, errTooLarge)
 	}
-	if _, err := k.parser.ParseWithClaims(token, claims, k.keyfunc); err != nil {
+	if _, err := k.parser.Load().ParseWithClaims(token, claims, k.keyfunc); err != nil {
 		if expiredOnly(err) {
 			return fmt.Errorf("verify %s token: %w: %w", k.name, ErrExpired, err)
 		}
