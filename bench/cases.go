@@ -9,14 +9,17 @@ import (
 // Case kinds. Each runs against authsvc; those with a floor counterpart
 // (floorOf) run against the floor program too, side by side.
 const (
-	kindPassword    = "password"           // POST /token password grant, the configured user hash
-	kindClientCreds = "client_credentials" // POST /token client_credentials, fast client-secret hash
-	kindRefresh     = "refresh"            // POST /refresh, each worker chaining its own tokens
-	kindRevoke      = "revoke"             // POST /revoke of distinct access tokens
-	kindMixed       = "mixed"              // 90 % refresh, 9 % login, 1 % revoke (logout)
-	kindFloodSolo   = "refresh-solo"       // /refresh alone, before…
-	kindFlood       = "refresh-under-login-flood"
-	kindMemory      = "memory"
+	kindPassword = "password" // POST /token password grant, the configured user hash
+	// POST /token password grant of a user checked by the user
+	// authenticator (USER_AUTHENTICATOR_URL) instead of the file.
+	kindPasswordAuthn = "password-authenticator"
+	kindClientCreds   = "client_credentials" // POST /token client_credentials, fast client-secret hash
+	kindRefresh       = "refresh"            // POST /refresh, each worker chaining its own tokens
+	kindRevoke        = "revoke"             // POST /revoke of distinct access tokens
+	kindMixed         = "mixed"              // 90 % refresh, 9 % login, 1 % revoke (logout)
+	kindFloodSolo     = "refresh-solo"       // /refresh alone, before…
+	kindFlood         = "refresh-under-login-flood"
+	kindMemory        = "memory"
 )
 
 // floorOf names the floor endpoint that does the least work of each kind.
@@ -44,6 +47,9 @@ type api struct {
 	login func(c *client) (int, error)
 	// password is the login of the password case: the hash under test.
 	password func(c *client) (int, error)
+	// passwordAuthn is the login of a user checked by the user
+	// authenticator; nil where there is none.
+	passwordAuthn func(c *client) (int, error)
 	// issue is the cheapest token issue: client_credentials for authsvc,
 	// /token (no password hash) for the floor.
 	issue   func(c *client) (int, error)
@@ -58,11 +64,13 @@ func authsvcAPI(clientSecret string) *api {
 	basic := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(benchClient+":"+clientSecret)) + "\r\n"
 	loginBody := []byte("grant_type=password&username=" + benchUser + "&password=correct+horse+battery+staple")
 	ccBody := []byte("grant_type=client_credentials")
+	extBody := []byte("grant_type=password&username=" + extUser + "&password=correct+horse+battery+staple")
 	login := func(c *client) (int, error) { return c.post("/token", formType, "", loginBody) }
 	return &api{
-		login:    login,
-		password: login,
-		issue:    func(c *client) (int, error) { return c.post("/token", formType, basic, ccBody) },
+		login:         login,
+		password:      login,
+		passwordAuthn: func(c *client) (int, error) { return c.post("/token", formType, "", extBody) },
+		issue:         func(c *client) (int, error) { return c.post("/token", formType, basic, ccBody) },
 		refresh: func(c *client, rt string) (int, error) {
 			c.scratch = append(append(c.scratch[:0], "refresh_token="...), rt...)
 			return c.post("/refresh", formType, "", c.scratch)

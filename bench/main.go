@@ -123,6 +123,8 @@ func plan(cfg *config) []caseSpec {
 			add(kind, alg)
 		}
 	}
+	// Beside the file user: the same grant checked by a user authenticator.
+	add(kindPasswordAuthn, "HS256")
 	add(kindMixed, "HS256")
 	add(kindFlood, "HS256")
 	if cfg.refreshTotal > 0 {
@@ -211,6 +213,8 @@ type bench struct {
 	results []*caseResult
 	memory  *memoryResult
 	census  map[string]keyCensus
+	// authn is the user authenticator every authsvc process is pointed at.
+	authn *authenticator
 }
 
 func newBench(ctx context.Context, cfg *config) (*bench, error) {
@@ -227,6 +231,10 @@ func newBench(ctx context.Context, cfg *config) (*bench, error) {
 		b.close()
 		return nil, err
 	}
+	if b.authn, err = startAuthenticator(); err != nil {
+		b.close()
+		return nil, err
+	}
 	logf("redis-server pid %d on %s; work directory %s", b.redis.pid(), b.redis.addr, dir)
 	return b, nil
 }
@@ -240,6 +248,7 @@ func (b *bench) close() {
 	if b.redis != nil {
 		b.redis.stop()
 	}
+	b.authn.stop()
 	if !b.cfg.keep {
 		os.RemoveAll(b.dir)
 	}
@@ -310,6 +319,9 @@ func (b *bench) startAuthsvc(ctx context.Context, alg string) (*server, error) {
 		"LOG_LEVEL=info",
 		"LOG_FORMAT=json",
 		"RATE_LIMIT_PER_ADDRESS=0",
+		// File users never reach it; the password-authenticator case's user
+		// is not in the file.
+		"USER_AUTHENTICATOR_URL=" + b.authn.url,
 	}
 	key, ok := b.keys[alg]
 	if !ok {
@@ -385,6 +397,8 @@ func (b *bench) groups(kind string, a *api) []*group {
 	switch kind {
 	case kindPassword:
 		return one([]string{kind}, noSetup, simpleStep(a.password))
+	case kindPasswordAuthn:
+		return one([]string{kind}, noSetup, simpleStep(a.passwordAuthn))
 	case kindClientCreds:
 		return one([]string{kind}, noSetup, simpleStep(a.issue))
 	case kindRefresh, kindFloodSolo, kindMemory:
@@ -428,6 +442,10 @@ func (b *bench) runCase(ctx context.Context, c caseSpec, run int) error {
 			}, profile)
 			if err != nil {
 				return fmt.Errorf("%s: %w", t, err)
+			}
+			if kind == kindPasswordAuthn {
+				logf("run %d  %s: %.3f authenticator calls per grant (requests in flight at the window's edges blur the third decimal)",
+					run, kind, res.AuthnCallsPerReq)
 			}
 			cr := b.result(kind+"/"+c.alg, t, kind, c.alg)
 			cr.Runs = append(cr.Runs, res)
@@ -479,10 +497,12 @@ func (b *bench) measure(ctx context.Context, srv *server, groups []*group, opt l
 		err0, err1     error
 		hwmKiB, rssKiB int64
 		profileDone    chan error
+		calls0, calls1 int64
 	)
 	pid := srv.p.pid()
 	opt.window = window{
 		begin: func() {
+			calls0 = b.authn.calls.Load()
 			resetPeakRSS(pid)
 			u0, err0 = b.usage(pid)
 			if profile != "" && srv.pprof != "" {
@@ -491,6 +511,7 @@ func (b *bench) measure(ctx context.Context, srv *server, groups []*group, opt l
 			}
 		},
 		end: func() {
+			calls1 = b.authn.calls.Load()
 			u1, err1 = b.usage(pid)
 			if err1 == nil {
 				hwmKiB, err1 = memKiB(pid, "VmHWM")
@@ -522,6 +543,9 @@ func (b *bench) measure(ctx context.Context, srv *server, groups []*group, opt l
 	var requests int64
 	for _, g := range groups {
 		requests += summarize(g, -1, sec).Requests
+	}
+	if calls := calls1 - calls0; calls > 0 && requests > 0 {
+		res.AuthnCallsPerReq = float64(calls) / float64(requests)
 	}
 	switch {
 	case len(groups) > 1: // the flood: one part per group

@@ -25,6 +25,9 @@ type runResult struct {
 	LoadgenCores     float64            `json:"loadgen_cores"`
 	PeakRSSMiB       float64            `json:"server_peak_rss_mib"` // VmHWM during the case
 	RSSMiB           float64            `json:"server_rss_mib"`      // VmRSS at its end
+	// AuthnCallsPerReq is the user authenticator's calls per request in
+	// the measured interval (password-authenticator: 1 is the promise).
+	AuthnCallsPerReq float64 `json:"authenticator_calls_per_req,omitempty"`
 }
 
 // caseResult is every run of one case on one server and their medians.

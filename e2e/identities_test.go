@@ -24,13 +24,13 @@ import (
 // Fixtures of the user-authenticator tests. The passwords are distinctive so
 // that the leak checks can search the log for them.
 const (
-	extPassword    = "ext-Pa55word-Okapi-11"
-	extWrong       = "ext-Wrong-Tapir-58"
-	authnToken     = "authn-Token-Gecko-0042"
-	authnTimeout   = 300 * time.Millisecond
-	extSubject     = "ext|42"
-	mobileClientID = "mobile"
-	webClientSecret      = "web-Secret-Lemur-64"
+	extPassword     = "ext-Pa55word-Okapi-11"
+	extWrong        = "ext-Wrong-Tapir-58"
+	authnToken      = "authn-Token-Gecko-0042"
+	authnTimeout    = 300 * time.Millisecond
+	extSubject      = "ext|42"
+	mobileClientID  = "mobile"
+	webClientSecret = "web-Secret-Lemur-64"
 )
 
 // fakeAuthenticator is a real HTTP user authenticator the tests start: a
@@ -459,6 +459,8 @@ func TestE2E_PublicClients(t *testing.T) {
 	rds := redistest.Start(t)
 	env := baseEnv(t, rds.URL())
 	env["CREDENTIALS_FILE"] = identityCredentials(t)
+	adminAddr := freeAddr(t)
+	env["ADMIN_ADDR"] = adminAddr
 	svc := startAuthsvc(t, env)
 	pw := []string{"grant_type", "password", "username", "alice", "password", alicePassword}
 
@@ -505,6 +507,21 @@ func TestE2E_PublicClients(t *testing.T) {
 	wantError(t, postFormAuth(t, svc.URL+"/token", basic(mobileClientID, ""), "grant_type", "client_credentials"), 401, "invalid_client")
 	wantError(t, postForm(t, svc.URL+"/introspect", "token", rb.str("access_token"), "client_id", mobileClientID), 401, "invalid_client")
 	wantError(t, postFormAuth(t, svc.URL+"/introspect", basic(mobileClientID, ""), "token", rb.str("access_token")), 401, "invalid_client")
+
+	// /logout-all with client_id alone ends the subject's sessions.
+	rl := postForm(t, svc.URL+"/token", append(pw, "client_id", mobileClientID)...)
+	if rl.Status != 200 {
+		t.Fatalf("login for logout-all: %d %s", rl.Status, rl.Body)
+	}
+	wantError(t, postForm(t, svc.URL+"/logout-all", "refresh_token", rl.str("refresh_token"), "client_id", mobileClientID, "client_secret", "x"), 401, "invalid_client")
+	lo := postForm(t, svc.URL+"/logout-all", "refresh_token", rl.str("refresh_token"), "client_id", mobileClientID)
+	if lo.Status != 200 {
+		t.Fatalf("logout-all, client_id alone: %d %s", lo.Status, lo.Body)
+	}
+	wantError(t, postForm(t, svc.URL+"/refresh", "refresh_token", rl.str("refresh_token"), "client_id", mobileClientID), 400, "invalid_grant")
+
+	// Never the admin API.
+	wantError(t, call(t, http.MethodGet, "http://"+adminAddr+"/admin/subjects/alice/sessions", "", "", "Authorization", basic(mobileClientID, "")), 401, "invalid_client")
 
 	// Nor the revocation feed.
 	wantError(t, call(t, http.MethodGet, svc.URL+"/revocations", "", "", "Authorization", basic(mobileClientID, "")), 401, "invalid_client")

@@ -1,124 +1,47 @@
 package e2e
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"encoding/base64"
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"math/big"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/authsvc/authsvc/internal/redistest"
+	"github.com/authsvc/authsvc/verifier"
 )
 
-// jwksCache is what a typical resource server runs: it keeps the JWKS as
-// long as its Cache-Control max-age says, and on a kid it does not know it
-// fetches again, at most once per 10 seconds.
-type jwksCache struct {
-	url string
-	hc  *http.Client
-
-	mu        sync.Mutex
-	keys      map[string]*ecdsa.PublicKey
-	expires   time.Time
-	lastFetch time.Time
-	fetches   int
-	maxAges   []int // the max-age of every fetch
-	unknown   int   // fetches caused by an unknown kid
+// jwksWatch is an http.RoundTripper that records every JWKS fetch: when it
+// happened and the max-age it was given.
+type jwksWatch struct {
+	mu      sync.Mutex
+	at      []time.Time
+	maxAges []string
 }
 
-// unknownKIDInterval is the shortest time between two fetches caused by an
-// unknown kid.
-const unknownKIDInterval = 10 * time.Second
-
-// keyfunc is the jwt.Keyfunc of the cache.
-func (c *jwksCache) keyfunc(t *jwt.Token) (any, error) {
-	kid, _ := t.Header["kid"].(string)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := time.Now()
-	if now.After(c.expires) {
-		if err := c.fetch(now); err != nil {
-			return nil, err
-		}
+func (w *jwksWatch) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil && strings.HasSuffix(r.URL.Path, "/jwks.json") {
+		w.mu.Lock()
+		w.at = append(w.at, time.Now())
+		w.maxAges = append(w.maxAges, resp.Header.Get("Cache-Control"))
+		w.mu.Unlock()
 	}
-	if k, ok := c.keys[kid]; ok {
-		return k, nil
-	}
-	if now.Sub(c.lastFetch) >= unknownKIDInterval {
-		c.unknown++
-		if err := c.fetch(now); err != nil {
-			return nil, err
-		}
-		if k, ok := c.keys[kid]; ok {
-			return k, nil
-		}
-	}
-	return nil, fmt.Errorf("unknown kid %q", kid)
-}
-
-// fetch loads the JWKS; c.mu is held.
-func (c *jwksCache) fetch(now time.Time) error {
-	c.lastFetch = now
-	c.fetches++
-	resp, err := c.hc.Get(c.url)
-	if err != nil {
-		return fmt.Errorf("fetch JWKS: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("fetch JWKS: status %d", resp.StatusCode)
-	}
-	var doc struct {
-		Keys []struct {
-			Kty, Crv, Kid, X, Y, Alg string
-		} `json:"keys"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&doc); err != nil {
-		return fmt.Errorf("fetch JWKS: %w", err)
-	}
-	keys := map[string]*ecdsa.PublicKey{}
-	for _, k := range doc.Keys {
-		if k.Kty != "EC" || k.Crv != "P-256" || k.Alg != "ES256" {
-			continue
-		}
-		x, errX := base64.RawURLEncoding.DecodeString(k.X)
-		y, errY := base64.RawURLEncoding.DecodeString(k.Y)
-		if errX != nil || errY != nil {
-			return errors.New("fetch JWKS: bad coordinates")
-		}
-		keys[k.Kid] = &ecdsa.PublicKey{Curve: elliptic.P256(), X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}
-	}
-	c.keys = keys
-	maxAge := 0
-	for _, d := range strings.Split(resp.Header.Get("Cache-Control"), ",") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(d), "max-age="); ok {
-			maxAge, _ = strconv.Atoi(v)
-		}
-	}
-	c.maxAges = append(c.maxAges, maxAge)
-	c.expires = now.Add(time.Duration(maxAge) * time.Second)
-	return nil
+	return resp, err
 }
 
 // TestE2E_KeySwitchUnderLoad runs two replicas on one Redis with a key set
 // whose next key starts signing seconds into the run, while clients log in,
 // refresh and introspect on both, and a resource server verifies every
-// access token through a JWKS cache that honours Cache-Control and
-// refetches on an unknown kid at most once per 10 s. Across the switch
-// there must be no verification failure and no 5xx.
+// access token with the verifier package (it caches the JWKS as
+// Cache-Control says and refetches on an unknown kid at most once per
+// 10 s). Across the switch there must be no verification failure and no
+// 5xx, and no JWKS fetch after the switch: the next key was known ahead.
 func TestE2E_KeySwitchUnderLoad(t *testing.T) {
 	rds := redistest.Start(t)
 	kf := newKeyFiles(t)
@@ -140,9 +63,15 @@ func TestE2E_KeySwitchUnderLoad(t *testing.T) {
 	}
 
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
-	cache := &jwksCache{url: replicas[0].URL + "/.well-known/jwks.json", hc: hc}
-	parser := jwt.NewParser(jwt.WithValidMethods([]string{"ES256"}), jwt.WithIssuer(testIssuer),
-		jwt.WithAudience(testAudience), jwt.WithExpirationRequired())
+	watch := &jwksWatch{}
+	v, err := verifier.New(context.Background(), verifier.Config{
+		Issuer: testIssuer, Audience: testAudience, JWKSURL: replicas[0].URL + "/.well-known/jwks.json",
+		HTTPClient: &http.Client{Timeout: 10 * time.Second, Transport: watch},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
 
 	var (
 		requests, fiveXX, otherErrors, verified, verifyFailures, inactive atomic.Int64
@@ -182,7 +111,7 @@ func TestE2E_KeySwitchUnderLoad(t *testing.T) {
 		return resp.StatusCode, m
 	}
 	check := func(tok string) {
-		if _, err := parser.Parse(tok, cache.keyfunc); err != nil {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
 			verifyFailures.Add(1)
 			note("verify: %v", err)
 			return
@@ -235,20 +164,27 @@ func TestE2E_KeySwitchUnderLoad(t *testing.T) {
 		}
 		return 0
 	}
-	cache.mu.Lock()
-	fetches, maxAges, unknown := cache.fetches, cache.maxAges, cache.unknown
-	cache.mu.Unlock()
+	watch.mu.Lock()
+	fetchedAt, maxAges := watch.at, watch.maxAges
+	watch.mu.Unlock()
+	afterSwitch := 0
+	for _, at := range fetchedAt {
+		if !at.Before(switchAt) {
+			afterSwitch++
+		}
+	}
 	t.Logf("key switch under load: %d requests, %d tokens verified (%d by the old key, %d by the new), "+
-		"%d verification failures, %d 5xx, %d other errors, %d inactive at /introspect; JWKS fetched %d times (max-age %v), %d of them for an unknown kid",
+		"%d verification failures, %d 5xx, %d other errors, %d inactive at /introspect; JWKS fetched %d times (%q), %d of them after the switch",
 		requests.Load(), verified.Load(), count(kidA), count(kidB), verifyFailures.Load(), fiveXX.Load(),
-		otherErrors.Load(), inactive.Load(), fetches, maxAges, unknown)
+		otherErrors.Load(), inactive.Load(), len(fetchedAt), maxAges, afterSwitch)
 	if verifyFailures.Load() != 0 || fiveXX.Load() != 0 || otherErrors.Load() != 0 || inactive.Load() != 0 {
 		t.Errorf("failures across the switch: %v", failures)
 	}
-	// The next key was published before it signed: no token ever came
-	// with a kid the cache had to go looking for.
-	if unknown != 0 {
-		t.Errorf("%d JWKS fetches for an unknown kid: the next key was not published ahead", unknown)
+	// The next key was published before it signed: the verifier never had
+	// to go looking for a kid (its background refresh waits at least 30 s,
+	// longer than the run after the switch).
+	if afterSwitch != 0 {
+		t.Errorf("%d JWKS fetches after the switch: the next key was not known ahead", afterSwitch)
 	}
 	if count(kidA) == 0 || count(kidB) == 0 {
 		t.Errorf("the run did not cover the switch: %d tokens of the old key, %d of the new", count(kidA), count(kidB))

@@ -60,6 +60,7 @@ func feedClientEnv(tb testing.TB, redisURL string) (map[string]string, string) {
 	if err := os.WriteFile(env["CREDENTIALS_FILE"], creds, 0o600); err != nil {
 		tb.Fatal(err)
 	}
+	env[feedSecretKey] = secret
 	return env, "Basic " + base64.StdEncoding.EncodeToString([]byte("rs:"+secret))
 }
 

@@ -173,6 +173,8 @@ type Config struct {
 	DPoPSigningAlgs           List       `envconfig:"DPOP_SIGNING_ALGS" default:"ES256,EdDSA,RS256,PS256"`
 	DPoPProofLifetime         Duration   `envconfig:"DPOP_PROOF_LIFETIME" default:"60s"`
 	DPoPNonceRequired         Bool       `envconfig:"DPOP_NONCE_REQUIRED" default:"false"`
+	MaxSessionsPerSubject     Int        `envconfig:"MAX_SESSIONS_PER_SUBJECT" default:"0"`
+	AdminAddr                 string     `envconfig:"ADMIN_ADDR"`
 	UserAuthenticatorURL      string     `envconfig:"USER_AUTHENTICATOR_URL"`
 	UserAuthenticatorToken    Secret     `envconfig:"USER_AUTHENTICATOR_TOKEN"`
 	UserAuthenticatorTimeout  Duration   `envconfig:"USER_AUTHENTICATOR_TIMEOUT" default:"2s"`
@@ -394,6 +396,7 @@ func (c *Config) Validate() []error {
 		}
 	}
 	errs = append(errs, c.validateDPoP()...)
+	errs = append(errs, c.validateSessions()...)
 	// The standard OTEL_* variables are read by the OpenTelemetry SDK
 	// itself; only the choice of exporter is checked here.
 	errs = append(errs, tracing.Check(os.Getenv)...)
@@ -484,6 +487,24 @@ func (c *Config) validateRedis() []error {
 	}
 	if c.RedisKeyPrefix == "" {
 		bad("REDIS_KEY_PREFIX", "must not be empty")
+	}
+	return errs
+}
+
+// validateSessions checks MAX_SESSIONS_PER_SUBJECT and ADMIN_ADDR.
+func (c *Config) validateSessions() []error {
+	var errs []error
+	if c.MaxSessionsPerSubject.Err != nil {
+		errs = append(errs, fmt.Errorf("MAX_SESSIONS_PER_SUBJECT: %v", c.MaxSessionsPerSubject.Err))
+	} else if c.MaxSessionsPerSubject.V < 0 {
+		errs = append(errs, errors.New("MAX_SESSIONS_PER_SUBJECT: must not be negative (0 disables the limit)"))
+	}
+	if c.AdminAddr != "" {
+		if _, _, err := net.SplitHostPort(c.AdminAddr); err != nil {
+			errs = append(errs, errors.New("ADMIN_ADDR: must be host:port or :port"))
+		} else if c.AdminAddr == c.HTTPAddr {
+			errs = append(errs, errors.New("ADMIN_ADDR: must differ from HTTP_ADDR (the admin API has a listener of its own)"))
+		}
 	}
 	return errs
 }

@@ -19,7 +19,21 @@ func serveManagement(addr string, h http.Handler, log *slog.Logger) (stop func(c
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{
+	srv := newHTTPServer(h, log)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("management listener stopped", "error", err.Error())
+		}
+	}()
+	log.Info("management listener", "addr", ln.Addr().String(), "routes", "/metrics /healthz /readyz")
+	return func(ctx context.Context) { _ = srv.Shutdown(ctx) }, nil
+}
+
+// newHTTPServer is the http.Server of every listener that serves a handler
+// of package handler: bounded reads, writes, idle connections and headers,
+// and net/http's own complaints in the log.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
@@ -28,11 +42,4 @@ func serveManagement(addr string, h http.Handler, log *slog.Logger) (stop func(c
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("management listener stopped", "error", err.Error())
-		}
-	}()
-	log.Info("management listener", "addr", ln.Addr().String(), "routes", "/metrics /healthz /readyz")
-	return func(ctx context.Context) { _ = srv.Shutdown(ctx) }, nil
 }

@@ -62,6 +62,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return checkConfig(stdout, stderr)
 		case "healthcheck":
 			return healthcheck(ctx, os.Getenv)
+		case "admin":
+			return adminCommand(ctx, args[1:], os.Getenv, &http.Client{Timeout: 30 * time.Second}, stdout)
 		case "gen-key":
 			return genKey(args[1:], stdout, stderr)
 		case "keys":
@@ -87,6 +89,7 @@ Commands:
   hash-password      read a password on stdin, print its argon2id hash
   gen-client-secret  print a new random client secret and its hash
   check-config       validate the configuration as start-up does, without serving
+  admin              call the admin API (authsvc admin help)
   healthcheck        exit 0 when the local service is ready
   gen-key -alg RS256|ES256|EdDSA [-bits N]
                      print a new PKCS#8 PEM private key (RSA: 3072 bits by default)
@@ -193,6 +196,8 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		LoginFailuresMaxPerAddress: cfg.LoginFailuresMaxPerAddr.V,
 		HashQueueTimeout:           cfg.HashQueueTimeout.V,
 		NameKey:                    nameKey(cfg.SecretKey),
+		// Sessions (docs/api.md "Sessions").
+		MaxSessionsPerSubject: cfg.MaxSessionsPerSubject.V,
 	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Authenticator: userAuth, Log: newLogger(auditOut, cfg), OnEvent: m.OnEvent, DPoP: dpopCfg, Feed: revFeed})
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
@@ -242,15 +247,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		fmt.Fprintln(stderr, "authsvc: HTTP_ADDR:", err)
 		return errConfig
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       90 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(h, log)
 	if cfg.ManagementAddr != "" {
 		stopManagement, err := serveManagement(cfg.ManagementAddr, handler.NewManagement(hd), log)
 		if err != nil {
@@ -272,6 +269,12 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		defer stopReload()
 	} else {
 		log.Warn("serving plain HTTP: terminate HTTPS in front of authsvc (or set TLS_CERT_FILE and TLS_KEY_FILE)")
+	}
+	_, stopAdmin, err := serveAdmin(adminParts{cfg: cfg, svc: svc, reloader: reloader, jwks: iss.JWKS, log: log, metrics: m, certs: certs})
+	if err != nil {
+		ln.Close()
+		fmt.Fprintln(stderr, "authsvc:", err)
+		return errConfig
 	}
 	log.Info("authsvc listening", "version", version, "addr", ln.Addr().String(), "scheme", scheme,
 		"alg", cfg.JWTAlgorithm, "store", storeName(cfg))
@@ -304,6 +307,9 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	revFeed.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
+	adminDone := make(chan error, 1)
+	go func() { adminDone <- stopAdmin(sctx) }()
+	defer func() { <-adminDone }() // both listeners drain within the same deadline
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -52,6 +52,9 @@ type Config struct {
 	// instead of unknown names; every replica must use the same. Empty
 	// means a random key for this process.
 	NameKey []byte
+	// MaxSessionsPerSubject caps a subject's live sessions: a login beyond
+	// it ends the oldest (MAX_SESSIONS_PER_SUBJECT); 0 = no cap.
+	MaxSessionsPerSubject int
 }
 
 // Service applies the token rules. It is safe for concurrent use.
@@ -231,9 +234,10 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		AuthTime:     now,
 		MaxExpiresAt: now.Add(s.cfg.SessionMaxTTL),
 		JKT:          jkt,
+		Origin:       user.origin,
 	}
-	if sess.ID, err = s.iss.NewID(); err != nil {
-		return nil, internal(err)
+	if sess.ID, err = s.newSessionID(sess.Subject); err != nil {
+		return nil, err
 	}
 	first, err := s.nextToken(sess, scope, jkt, now, pol)
 	if err != nil {
@@ -248,8 +252,8 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		return nil, err
 	}
 	// The tokens are handed out only once their record is stored.
-	if err := s.store.CreateSession(ctx, sess, first); err != nil {
-		return nil, storeError(err)
+	if err := s.createSession(ctx, sess, first, now, m); err != nil {
+		return nil, err
 	}
 	s.emit(Event{Name: EventLogin, Grant: GrantPassword, Subject: sess.Subject, Client: sess.ClientID, Addr: m.Addr, RequestID: m.RequestID})
 	return set, nil
@@ -340,10 +344,13 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 	if req.Client != nil {
 		c, err := s.authenticateClientOrPublic(ctx, *req.Client, false, m)
 		if err != nil {
-			return nil, err
+			// A bound client that is gone from the credentials ends the
+			// session (re-check); any other failure leaves it untouched.
+			return nil, s.recheckClientGone(ctx, req.RefreshToken, err, m)
 		}
 		if !c.Allows(GrantRefreshToken) {
-			return nil, newError(UnauthorizedClient, "the client may not use the refresh_token grant")
+			err := newError(UnauthorizedClient, "the client may not use the refresh_token grant")
+			return nil, s.recheckGrantLost(ctx, req.RefreshToken, c.ClientID, err, m)
 		}
 		client = &c
 	}
@@ -352,14 +359,20 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 		return nil, &Error{Code: InvalidGrant, Description: errBadRefresh, Err: err}
 	}
 	if rc.ClientID != "" && client == nil {
-		return nil, newError(InvalidClient, "this refresh token requires client authentication")
+		return nil, s.recheckClientGone(ctx, req.RefreshToken,
+			newError(InvalidClient, "this refresh token requires client authentication"), m)
 	}
 	if rc.ClientID != clientID(client) {
 		return nil, newError(InvalidGrant, "refresh token was issued to another client")
 	}
-	accessScope := rc.Scope
+	// The session's scope as the credentials in force now allow it.
+	sessionScope, err := s.recheck(ctx, rc, client, m)
+	if err != nil {
+		return nil, err
+	}
+	accessScope := sessionScope
 	if req.Scope != "" {
-		if accessScope, err = grantScope(req.Scope, strings.Fields(rc.Scope)); err != nil {
+		if accessScope, err = grantScope(req.Scope, strings.Fields(sessionScope)); err != nil {
 			return nil, err
 		}
 	}
@@ -378,8 +391,8 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 
 	now := s.now()
 	sess := store.Session{
-		ID: rc.SessionID, Subject: rc.Subject, ClientID: rc.ClientID, Scope: rc.Scope,
-		AuthTime: rc.AuthTime, MaxExpiresAt: rc.AuthTime.Add(s.cfg.SessionMaxTTL),
+		ID: rc.SessionID, Subject: rc.Subject, ClientID: rc.ClientID, Scope: sessionScope,
+		AuthTime: rc.AuthTime, MaxExpiresAt: rc.AuthTime.Add(s.cfg.SessionMaxTTL), Origin: rc.Origin,
 	}
 	if !now.Before(sess.MaxExpiresAt) {
 		return nil, newError(InvalidGrant, "the session has reached its maximum lifetime")
@@ -575,7 +588,7 @@ func (s *Service) mint(sess store.Session, t store.Token, now time.Time, x token
 	now = now.Truncate(time.Second)
 	at, err := s.iss.SignAccess(issuer.AccessClaims{
 		ID: t.AccessID, Subject: sess.Subject, ClientID: sess.ClientID, Scope: t.AccessScope,
-		IssuedAt: t.AccessIssuedAt, ExpiresAt: t.AccessExpiresAt, JKT: t.AccessJKT,
+		SessionID: sess.ID, IssuedAt: t.AccessIssuedAt, ExpiresAt: t.AccessExpiresAt, JKT: t.AccessJKT,
 		SignAudience: x.audience, Claims: x.accessClaims,
 	})
 	if err != nil {

@@ -29,6 +29,11 @@ const (
 	// 9449 §8); the answer carries the nonce to use.
 	UseDPoPNonce Code = "use_dpop_nonce"
 	ServerError  Code = "server_error"
+	// NotFound: the admin API's answer for a session that does not exist.
+	NotFound Code = "not_found"
+	// InvalidConfig: a refused configuration reload (admin API); the
+	// error's Problems list why.
+	InvalidConfig Code = "invalid_config"
 )
 
 // Error is a protocol error. Code and Description are public: they go to the
@@ -39,6 +44,9 @@ type Error struct {
 	Description string
 	// RetryAfter, when positive, is sent as the Retry-After header.
 	RetryAfter time.Duration
+	// Problems, for InvalidConfig, lists every problem found, one sentence
+	// each; public like Description.
+	Problems []string
 	// DPoPNonce, when set, is sent as the DPoP-Nonce header (RFC 9449 §8).
 	DPoPNonce string
 	// Err is the internal cause; it never reaches the client.

@@ -29,7 +29,9 @@ type Event struct {
 	RequestID string
 	Session   string // refresh-token family id; an opaque random id
 	TokenType string // for revoke
-	Reason    string // for rate_limited
+	Reason    string // for rate_limited, sessions_ended and admin
+	Count     int    // for sessions_ended and admin: how many sessions
+	Result    string // for admin reload: ok or refused
 	// Unknown stands for a username or client id that is not in the
 	// credentials file: the start of its keyed hash, never the name as
 	// typed (it may be a password typed into the wrong field).
@@ -61,6 +63,10 @@ func (s *Service) emit(e Event) {
 	add("token_type", e.TokenType)
 	add("reason", e.Reason)
 	add("unknown_name", e.Unknown)
+	add("result", e.Result)
+	if e.Name == EventSessionsEnded || e.Name == EventAdmin {
+		attrs = append(attrs, slog.Int("count", e.Count))
+	}
 	if e.Name == EventReuseDetected {
 		// The store revokes the family in the same atomic step that
 		// detects the reuse (store.ErrReused), so this is a fact, not

@@ -95,6 +95,20 @@ func (s *Service) introspectAccess(ctx context.Context, tok string) (Introspecti
 	if denied {
 		return Introspection{}, true, nil
 	}
+	if ac.SessionID != "" {
+		// A session-bound token lives only as long as its session, however
+		// that ends (revocation, logout everywhere, the admin API, the
+		// session limit, a failed re-check, SESSION_MAX_TTL).
+		sess, _, err := s.store.Session(ctx, ac.SessionID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return Introspection{}, true, nil
+		case err != nil:
+			return Introspection{}, true, storeError(err)
+		case sess.Subject != ac.Subject || !s.now().Before(sess.MaxExpiresAt):
+			return Introspection{}, true, nil
+		}
+	}
 	return Introspection{
 		Active: true, TokenType: TokenTypeAccess, Subject: ac.Subject, Scope: ac.Scope, ClientID: ac.ClientID,
 		ExpiresAt: ac.ExpiresAt, IssuedAt: ac.IssuedAt, Issuer: ac.Issuer, Audience: ac.Audience, ID: ac.ID,

@@ -26,12 +26,17 @@ var statusOf = map[auth.Code]int{
 	auth.InvalidDPoPProof:       http.StatusBadRequest,
 	auth.UseDPoPNonce:           http.StatusBadRequest,
 	auth.ServerError:            http.StatusInternalServerError,
+	auth.NotFound:               http.StatusNotFound,
+	auth.InvalidConfig:          http.StatusBadRequest,
 }
 
 // errorBody is the RFC 6749 §5.2 error response.
 type errorBody struct {
 	Error       auth.Code `json:"error"`
 	Description string    `json:"error_description,omitempty"`
+	// Problems lists why a configuration reload was refused
+	// (invalid_config).
+	Problems []string `json:"problems,omitempty"`
 }
 
 // errorHandler is installed as Echo's HTTPErrorHandler: every error of every
@@ -88,7 +93,7 @@ func describe(err error) (int, errorBody, int) {
 		if ae.RetryAfter > 0 {
 			retry = int((ae.RetryAfter + 999_999_999) / 1_000_000_000)
 		}
-		return status, errorBody{Error: ae.Code, Description: ae.Description}, retry
+		return status, errorBody{Error: ae.Code, Description: ae.Description, Problems: ae.Problems}, retry
 	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {

@@ -45,6 +45,7 @@ func operations(t *testing.T, doc map[string]any) map[string]map[string]any {
 	}
 	ops := map[string]map[string]any{}
 	for path, item := range paths {
+		path = strings.NewReplacer("{sub}", ":sub", "{session_id}", ":sid").Replace(path)
 		for key, op := range item.(map[string]any) {
 			if slices.Contains(operationMethods, key) {
 				ops[strings.ToUpper(key)+" "+path] = op.(map[string]any)
@@ -59,9 +60,19 @@ func operations(t *testing.T, doc map[string]any) map[string]map[string]any {
 func TestOpenAPI_MatchesRouter(t *testing.T) {
 	ops := operations(t, mustLoadOpenAPI(t))
 	e := handler.New(handler.Deps{Metrics: http.NotFoundHandler(), Issuer: "https://auth.test"})
+	admin := handler.NewAdmin(handler.AdminDeps{})
 	routes := map[string]bool{}
 	for _, r := range e.Routes() {
 		routes[r.Method+" "+r.Path] = true
+		if strings.HasPrefix(r.Path, "/admin") {
+			t.Errorf("the public listener serves the admin route %s %s", r.Method, r.Path)
+		}
+	}
+	for _, r := range admin.Routes() {
+		routes[r.Method+" "+r.Path] = true
+		if !strings.HasPrefix(r.Path, "/admin/") {
+			t.Errorf("the admin listener serves %s %s, which is not an admin route", r.Method, r.Path)
+		}
 	}
 	for op := range ops {
 		if !routes[op] {
@@ -83,6 +94,16 @@ func TestOpenAPI_OperationsAreComplete(t *testing.T) {
 		responses, _ := op["responses"].(map[string]any)
 		if _, ok := responses["200"]; !ok {
 			t.Errorf("%s: no 200 response", name)
+		}
+		if strings.Contains(name, " /admin/") {
+			// The admin API takes no bodies; every route needs an admin
+			// client and reads or writes the store.
+			for _, status := range []string{"401", "500"} {
+				if _, ok := responses[status]; !ok {
+					t.Errorf("%s: no %s response", name, status)
+				}
+			}
+			continue
 		}
 		if !strings.HasPrefix(name, "POST ") {
 			continue

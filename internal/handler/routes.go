@@ -113,6 +113,7 @@ func routes(e *echo.Echo, d Deps) {
 	e.POST("/token", tokenHandler(d.Auth), post...)
 	e.POST("/refresh", refreshHandler(d.Auth), post...)
 	e.POST("/revoke", revokeHandler(d.Auth), post...)
+	e.POST("/logout-all", logoutAllHandler(d.Auth), post...)
 	e.POST("/introspect", introspectHandler(d.Auth), post...)
 	e.GET("/revocations", revocationsHandler(d.Auth))
 	e.GET("/.well-known/jwks.json", jwksHandler(d.JWKS, d.PublishedJWKS))
@@ -132,6 +133,50 @@ func operationRoutes(e *echo.Echo, d Deps) {
 	if d.Metrics != nil {
 		e.GET("/metrics", echo.WrapHandler(d.Metrics))
 	}
+}
+
+// AdminDeps are the parts the admin API is built from.
+type AdminDeps struct {
+	// Auth applies the token rules and authenticates admin clients.
+	Auth *auth.Service
+	// Reload re-reads the configuration files (CREDENTIALS_FILE and the
+	// key set) all or nothing; problems is empty when the new files are in
+	// force, else nothing changed.
+	Reload func() (summary ReloadSummary, problems []string)
+	// Log, IPExtractor, Observe and HSTS are as in Deps.
+	Log         *slog.Logger
+	IPExtractor echo.IPExtractor
+	Observe     func(method, route string, status int, d time.Duration)
+	HSTS        bool
+}
+
+// ReloadSummary is what a successful reload put in force.
+type ReloadSummary struct {
+	Users   int `json:"users"`
+	Clients int `json:"clients"`
+	// Keys is the number of keys the JWKS publishes now (0 with HS256).
+	Keys int `json:"keys"`
+}
+
+// NewAdmin returns the admin API's handler, for its own listener
+// (ADMIN_ADDR): a second Echo with the same error table and middlewares as
+// New's and none of its routes.
+func NewAdmin(d AdminDeps) *echo.Echo {
+	e := newEcho(Deps{Log: d.Log, IPExtractor: d.IPExtractor, Observe: d.Observe, HSTS: d.HSTS})
+	adminRoutes(e, d)
+	return e
+}
+
+// adminRoutes installs every route of the admin API. Every request, an
+// unknown path or method included, first needs admin client
+// authentication: a caller without it learns nothing, not even which
+// routes exist.
+func adminRoutes(e *echo.Echo, d AdminDeps) {
+	e.Use(adminAuth(d.Auth))
+	e.GET("/admin/subjects/:sub/sessions", adminListHandler(d.Auth))
+	e.DELETE("/admin/subjects/:sub/sessions", adminEndAllHandler(d.Auth))
+	e.DELETE("/admin/sessions/:sid", adminEndOneHandler(d.Auth))
+	e.POST("/admin/reload", adminReloadHandler(d.Auth, d.Reload))
 }
 
 // hstsValue is the Strict-Transport-Security header sent when authsvc

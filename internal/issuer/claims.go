@@ -32,6 +32,9 @@ type AccessClaims struct {
 	ClientID string
 	// Scope is the granted scope, space separated, omitted when empty.
 	Scope string
+	// SessionID is the "sid" claim: the session (refresh-token family) the
+	// token was minted for; empty, and omitted, for client_credentials.
+	SessionID string
 	// IssuedAt is the iat; nbf is set equal to it. Sub-second precision is
 	// dropped.
 	IssuedAt time.Time
@@ -158,6 +161,7 @@ type accessJWT struct {
 	Type      string   `json:"type"`
 	Scope     string   `json:"scope,omitempty"`
 	ClientID  string   `json:"client_id,omitempty"`
+	SessionID string   `json:"sid,omitempty"`
 	// Cnf binds the token to a DPoP key; nil for a bearer token.
 	Cnf *confirmation `json:"cnf,omitempty"`
 	// Extra are custom claims, written last by MarshalJSON.
@@ -303,6 +307,7 @@ func (i *Issuer) SignAccess(c AccessClaims) (string, error) {
 		Type:      typeAccess,
 		Scope:     c.Scope,
 		ClientID:  c.ClientID,
+		SessionID: c.SessionID,
 		Extra:     c.Claims,
 	}
 	if c.JKT != "" {
@@ -371,6 +376,7 @@ func (i *Issuer) VerifyAccess(token string) (AccessClaims, error) {
 		Subject:   c.Subject,
 		ClientID:  c.ClientID,
 		Scope:     c.Scope,
+		SessionID: c.SessionID,
 		IssuedAt:  unixTime(c.IssuedAt),
 		ExpiresAt: unixTime(c.ExpiresAt),
 		Issuer:    c.Issuer,

@@ -49,6 +49,7 @@ func (c accessJWT) MarshalJSON() ([]byte, error) {
 	b = jsonenc.StringField(b, "type", c.Type)
 	b = appendOptional(b, "scope", c.Scope)
 	b = appendOptional(b, "client_id", c.ClientID)
+	b = appendOptional(b, "sid", c.SessionID)
 	if c.Cnf != nil {
 		b = jsonenc.Field(b, "cnf")
 		b = append(b, '{')

@@ -18,7 +18,7 @@ func TestMarshalJSON_MatchesReflection(t *testing.T) {
 		for _, aud := range audiences {
 			for _, opt := range []string{"", "read write", "x<y"} {
 				a := accessJWT{Issuer: "https://auth.test", Subject: sub, Audience: aud, ExpiresAt: 1800000900,
-					IssuedAt: 1800000000, NotBefore: 1800000000, ID: "jti-" + sub, Type: typeAccess, Scope: opt, ClientID: opt}
+					IssuedAt: 1800000000, NotBefore: 1800000000, ID: "jti-" + sub, Type: typeAccess, Scope: opt, ClientID: opt, SessionID: opt}
 				for _, cnf := range []*confirmation{nil, {JKT: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}} {
 					a.Cnf = cnf
 					want, err := json.Marshal(plainAccess(a))
@@ -31,7 +31,7 @@ func TestMarshalJSON_MatchesReflection(t *testing.T) {
 					}
 				}
 				r := refreshJWT{Issuer: "https://auth.test", Subject: sub, Audience: aud, ExpiresAt: 1800604800,
-					IssuedAt: 1800000000, ID: "rt-" + sub, Type: typeRefresh, SessionID: "sid", Scope: opt, ClientID: opt, AuthTime: 1799990000}
+					IssuedAt: 1800000000, ID: "rt-" + sub, Type: typeRefresh, SessionID: "sid", Scope: opt, ClientID: opt, AuthTime: 1799990000, Origin: opt}
 				want, err := json.Marshal(plainRefresh(r))
 				if err != nil {
 					t.Fatal(err)

@@ -28,7 +28,8 @@ type instrumentedStore struct {
 func (s *instrumentedStore) observe(op string, start time.Time, err *error) {
 	s.m.storeDuration.WithLabelValues(op).Observe(time.Since(start).Seconds())
 	switch e := *err; {
-	case e == nil, errors.Is(e, store.ErrNotFound), errors.Is(e, store.ErrReused), errors.Is(e, store.ErrExists):
+	case e == nil, errors.Is(e, store.ErrNotFound), errors.Is(e, store.ErrReused), errors.Is(e, store.ErrExists),
+		errors.Is(e, store.ErrInvalidCursor):
 		// Answers, not failures.
 	case errors.Is(e, store.ErrUnavailable):
 		s.m.storeErrors.WithLabelValues(op, "unavailable").Inc()
@@ -95,4 +96,52 @@ func (s *instrumentedStore) Failures(ctx context.Context, k store.FailureKey) (_
 func (s *instrumentedStore) Ping(ctx context.Context) (err error) {
 	defer s.observe("ping", time.Now(), &err)
 	return s.Store.Ping(ctx)
+}
+
+// CreateSessionCapped implements store.Store.
+func (s *instrumentedStore) CreateSessionCapped(ctx context.Context, sess store.Session, first store.Token, limit int, now time.Time) (_ []string, err error) {
+	defer s.observe("create_session", time.Now(), &err)
+	return s.Store.CreateSessionCapped(ctx, sess, first, limit, now)
+}
+
+// Sessions implements store.Store.
+func (s *instrumentedStore) Sessions(ctx context.Context, subject string, now time.Time) (_ []store.SessionInfo, err error) {
+	defer s.observe("list_sessions", time.Now(), &err)
+	return s.Store.Sessions(ctx, subject, now)
+}
+
+// EndSession implements store.Store.
+func (s *instrumentedStore) EndSession(ctx context.Context, id string, now time.Time) (_ store.Session, err error) {
+	defer s.observe("end_session", time.Now(), &err)
+	return s.Store.EndSession(ctx, id, now)
+}
+
+// EndSessions implements store.Store.
+func (s *instrumentedStore) EndSessions(ctx context.Context, subject string, now time.Time) (_ []string, err error) {
+	defer s.observe("end_sessions", time.Now(), &err)
+	return s.Store.EndSessions(ctx, subject, now)
+}
+
+// LogoutAll implements store.Store.
+func (s *instrumentedStore) LogoutAll(ctx context.Context, req store.LogoutAllRequest) (_ string, _ []string, err error) {
+	defer s.observe("logout_all", time.Now(), &err)
+	return s.Store.LogoutAll(ctx, req)
+}
+
+// AddRevocation implements store.Store.
+func (s *instrumentedStore) AddRevocation(ctx context.Context, r store.Revocation) (err error) {
+	defer s.observe("add_revocation", time.Now(), &err)
+	return s.Store.AddRevocation(ctx, r)
+}
+
+// Revocations implements store.Store. A read that may wait for news (the
+// feed's one reader per process) is observed as its own operation, so its
+// long waits do not blur the latency of the quick reads.
+func (s *instrumentedStore) Revocations(ctx context.Context, cursor string, wait time.Duration) (_ store.RevocationPage, err error) {
+	op := "revocations"
+	if wait > 0 {
+		op = "revocations_wait"
+	}
+	defer s.observe(op, time.Now(), &err)
+	return s.Store.Revocations(ctx, cursor, wait)
 }

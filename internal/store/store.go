@@ -2,7 +2,11 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -72,6 +76,79 @@ type Session struct {
 	// 9449 §5), empty for none. It never changes: every rotation of a bound
 	// session must come with a proof made with that key.
 	JKT string
+	// Origin says where the subject was authenticated: OriginFile (the
+	// credentials file, re-checked at every refresh) or
+	// OriginAuthenticator.
+	Origin string
+}
+
+// Origins of a session (Session.Origin).
+const (
+	// OriginFile is a user of the credentials file; the zero value, so a
+	// session that names no origin is re-checked.
+	OriginFile = ""
+	// OriginAuthenticator is a user vouched for by the user authenticator
+	// (USER_AUTHENTICATOR_URL); refresh does not re-check it.
+	OriginAuthenticator = "authenticator"
+)
+
+// SessionInfo is one live session as the per-subject index lists it.
+type SessionInfo struct {
+	Session
+	// Current is the session's current refresh token; Current.ExpiresAt is
+	// when the session ends unless it is refreshed.
+	Current Token
+	// RefreshedAt is the time of the last rotation, zero before the first.
+	RefreshedAt time.Time
+}
+
+// LogoutAllRequest asks LogoutAll to end every session of the subject of a
+// presented refresh token.
+type LogoutAllRequest struct {
+	// SessionID is the family id from the presented token.
+	SessionID string
+	// Presented is the jti of the presented refresh token.
+	Presented string
+	// Now is the time of the request.
+	Now time.Time
+	// Grace is REFRESH_REUSE_GRACE: the previous token is accepted within
+	// Grace of its rotation, as Rotate accepts a retry.
+	Grace time.Duration
+}
+
+// tagLen is the length of the subject tag that starts every session id.
+const tagLen = 16
+
+// NewSessionID returns the id of a new session of subject: the subject's
+// tag (SubjectTag), a dot, and random, which must hold at least 128 random
+// bits in a form without dots (base64url). Stores keep a session beside its
+// subject's index by the tag, so one subject's sessions and index live in
+// one Redis Cluster hash slot, and the index can be found from the id alone.
+func NewSessionID(subject, random string) string {
+	return SubjectTag(subject) + "." + random
+}
+
+// SubjectTag returns the tag of subject: 16 hex digits of its SHA-256. The
+// tag groups, it does not identify: stores still compare the subject itself.
+func SubjectTag(subject string) string {
+	sum := sha256.Sum256([]byte(subject))
+	return hex.EncodeToString(sum[:tagLen/2])
+}
+
+// SessionTag returns the subject tag a session id starts with, and false for
+// an id not made by NewSessionID (such as a session from before the index
+// existed).
+func SessionTag(id string) (string, bool) {
+	tag, rest, ok := strings.Cut(id, ".")
+	if !ok || len(tag) != tagLen || rest == "" {
+		return "", false
+	}
+	for i := 0; i < len(tag); i++ {
+		if c := tag[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return "", false
+		}
+	}
+	return tag, true
 }
 
 // RotateRequest asks Rotate to replace the family's current refresh token.
@@ -177,9 +254,43 @@ type Store interface {
 	// precision.
 	Session(ctx context.Context, id string) (Session, Token, error)
 
-	// RevokeSession deletes the family. Revoking a family that does not
-	// exist is not an error.
+	// RevokeSession deletes the family and its index entry. Revoking a
+	// family that does not exist is not an error.
 	RevokeSession(ctx context.Context, sessionID string) error
+
+	// CreateSessionCapped is CreateSession that also keeps the subject at
+	// most limit live sessions (MAX_SESSIONS_PER_SUBJECT; 0 = no limit):
+	// when the subject already has limit or more, the oldest by AuthTime
+	// (then by id) end first, in the same atomic step as the creation. It
+	// returns the ids of the sessions it ended. now is the request's time,
+	// by which index entries count as expired.
+	CreateSessionCapped(ctx context.Context, s Session, first Token, limit int, now time.Time) (ended []string, err error)
+
+	// Sessions lists the subject's live sessions, oldest login first, in
+	// time proportional to the subject's own sessions (never a scan of all
+	// sessions). Sessions whose current token expired by now are left out;
+	// it may drop their index entries. A subject with none gives an empty
+	// list.
+	Sessions(ctx context.Context, subject string, now time.Time) ([]SessionInfo, error)
+
+	// EndSession deletes the family id and its index entry, atomically, and
+	// returns the session it was. A family that does not exist (or expired
+	// by now) gives ErrNotFound.
+	EndSession(ctx context.Context, id string, now time.Time) (Session, error)
+
+	// EndSessions MUST be atomic: it ends every live session of subject in
+	// one step and returns their ids. A session created concurrently is
+	// either ended (its creation came first) or survives untouched (it
+	// came after); it is never left half-indexed.
+	EndSessions(ctx context.Context, subject string, now time.Time) ([]string, error)
+
+	// LogoutAll MUST be atomic: when req.Presented is the family's current
+	// token, or its previous one within req.Grace of the rotation, every
+	// live session of the family's subject ends, as EndSessions, and their
+	// ids are returned with the subject. Any other token of a live family
+	// is a reuse: that family is deleted and ErrReused returned, nothing
+	// else ends. A family that does not exist gives ErrNotFound.
+	LogoutAll(ctx context.Context, req LogoutAllRequest) (subject string, ended []string, err error)
 
 	// DenyAccessToken puts an access-token jti on the denylist until exp;
 	// an exp in the past is a no-op.
@@ -219,6 +330,17 @@ type Store interface {
 
 	// Close releases the store's resources.
 	Close() error
+}
+
+// SortSessions orders sessions oldest login first, then by id, the order
+// Store.Sessions returns.
+func SortSessions(s []SessionInfo) {
+	slices.SortFunc(s, func(a, b SessionInfo) int {
+		if c := a.AuthTime.Compare(b.AuthTime); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
 }
 
 // CheckDPoP applies the DPoP rules of Store.Rotate to a presented token that

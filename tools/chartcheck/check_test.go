@@ -3,12 +3,14 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -134,6 +136,19 @@ func TestChart_EveryTopologyRendersValidManifests(t *testing.T) {
 					t.Errorf("cluster env: %v", env)
 				}
 			}
+			// The check-config hook, where enabled, checks exactly what
+			// the Deployment runs with.
+			for _, j := range find[*batchv1.Job](ms) {
+				jc := j.Spec.Template.Spec.Containers[0]
+				if !slices.Equal(jc.Args, []string{"check-config"}) || !reflect.DeepEqual(jc.Env, c.Env) ||
+					!reflect.DeepEqual(jc.VolumeMounts, c.VolumeMounts) || !reflect.DeepEqual(j.Spec.Template.Spec.Volumes, pod.Volumes) {
+					t.Errorf("the check-config Job does not run check-config with the Deployment's environment and mounts")
+				}
+			}
+			if topo == "sentinel" && len(find[*batchv1.Job](ms)) != 1 {
+				t.Errorf("sentinel values enable the check-config hook, but no Job was rendered")
+			}
+
 			if len(find[*policyv1.PodDisruptionBudget](ms)) != 1 {
 				t.Errorf("no PodDisruptionBudget")
 			}
@@ -179,6 +194,7 @@ func TestChart_RejectsBrokenInput(t *testing.T) {
 		{"wrong type from values", "wrong-type.yaml", "", "quantities must match the regular expression"},
 		{"required value missing", "missing-issuer.yaml", "", "config.jwtIssuer is required"},
 		{"one replica", "one-replica.yaml", "", "replicaCount must be at least 2"},
+		{"hook with the chart's own Secrets", "hook-with-chart-secrets.yaml", "", "checkConfigHook needs secrets.existingSecret"},
 		{"undefined value in a template", "", "undefined-value.yaml", `map has no entry for key "noSuchSection"`},
 		{"template syntax error", "", "syntax-error.yaml", "syntax-error.yaml"},
 		{"field of the wrong type", "", "wrong-type-field.yaml", "cannot unmarshal string into Go struct field ServicePort.spec.ports.port of type int32"},

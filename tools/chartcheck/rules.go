@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -41,9 +42,12 @@ func Check(ms []Manifest) []error {
 				bad(m, "label %q value: %s", k, e)
 			}
 		}
-		if d, ok := m.Object.(*appsv1.Deployment); ok {
-			pods = append(pods, podOf{m, d})
-			errs = append(errs, checkDeployment(m, d)...)
+		switch o := m.Object.(type) {
+		case *appsv1.Deployment:
+			pods = append(pods, podOf{m, o})
+			errs = append(errs, checkDeployment(m, o)...)
+		case *batchv1.Job:
+			errs = append(errs, checkPodSpec(m, o.Spec.Template.Spec)...)
 		}
 	}
 	for _, m := range ms {
@@ -148,7 +152,16 @@ func checkDeployment(m Manifest, d *appsv1.Deployment) []error {
 	} else if !sel.Matches(labels.Set(d.Spec.Template.Labels)) {
 		bad("selector %v does not match the pod template's labels %v", d.Spec.Selector.MatchLabels, d.Spec.Template.Labels)
 	}
-	spec := d.Spec.Template.Spec
+	return append(errs, checkPodSpec(m, d.Spec.Template.Spec)...)
+}
+
+// checkPodSpec checks a pod template: containers, ports, probes, env and
+// volume mounts.
+func checkPodSpec(m Manifest, spec corev1.PodSpec) []error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s %s: "+format, append([]any{m.Source, m.Kind, m.Name}, args...)...))
+	}
 	if len(spec.Containers) == 0 {
 		bad("no container")
 	}

@@ -27,9 +27,11 @@ type Store struct {
 
 	mu       sync.Mutex
 	families map[string]*family
-	denied   map[string]time.Time // jti → exp
-	failures map[string]*failures // client address → its window
-	proofs   map[string]time.Time // used DPoP proof id → until
+	// bySubject is the per-subject index: subject → ids of its families.
+	bySubject map[string]map[string]struct{}
+	denied    map[string]time.Time // jti → exp
+	failures  map[string]*failures // client address → its window
+	proofs    map[string]time.Time // used DPoP proof id → until
 
 	// Sweep bookkeeping: a sweep runs once there have been as many writes
 	// as there were live records after the previous sweep (at least
@@ -69,6 +71,7 @@ func New(now func() time.Time) *Store {
 	return &Store{
 		now:       now,
 		families:  make(map[string]*family),
+		bySubject: make(map[string]map[string]struct{}),
 		denied:    make(map[string]time.Time),
 		failures:  make(map[string]*failures),
 		proofs:    make(map[string]time.Time),
@@ -79,22 +82,141 @@ func New(now func() time.Time) *Store {
 // CreateSession stores a new family whose current token is first; see
 // store.Store. Repeating the call with the same first token is not an error,
 // so it is safe to retry.
-func (s *Store) CreateSession(_ context.Context, sess store.Session, first store.Token) error {
+func (s *Store) CreateSession(ctx context.Context, sess store.Session, first store.Token) error {
+	_, err := s.CreateSessionCapped(ctx, sess, first, 0, s.now())
+	return err
+}
+
+// CreateSessionCapped is CreateSession keeping the subject within limit
+// live sessions; see store.Store.
+func (s *Store) CreateSessionCapped(_ context.Context, sess store.Session, first store.Token, limit int, _ time.Time) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
 	if f := s.live(sess.ID, now); f != nil {
 		if f.previous == "" && f.current.ID == first.ID {
-			return nil // a repeat of the call that created it
+			return nil, nil // a repeat of the call that created it
 		}
-		return fmt.Errorf("memory: create session %s: %w", sess.ID, store.ErrExists)
+		return nil, fmt.Errorf("memory: create session %s: %w", sess.ID, store.ErrExists)
 	}
 	s.wrote(now)
+	var ended []string
+	if limit > 0 {
+		live := s.subjectSessions(sess.Subject, now)
+		for i := 0; i < len(live)-limit+1; i++ {
+			s.drop(live[i].ID)
+			ended = append(ended, live[i].ID)
+		}
+	}
 	if !first.ExpiresAt.After(now) {
-		return nil // expired on arrival, as in Redis
+		return ended, nil // expired on arrival, as in Redis
 	}
 	s.families[sess.ID] = &family{session: sess, current: first}
-	return nil
+	ids := s.bySubject[sess.Subject]
+	if ids == nil {
+		ids = make(map[string]struct{})
+		s.bySubject[sess.Subject] = ids
+	}
+	ids[sess.ID] = struct{}{}
+	return ended, nil
+}
+
+// subjectSessions returns the live sessions of subject, oldest login
+// first, dropping the index entries of expired ones. s.mu must be held.
+func (s *Store) subjectSessions(subject string, now time.Time) []store.SessionInfo {
+	var out []store.SessionInfo
+	for id := range s.bySubject[subject] {
+		f := s.live(id, now)
+		if f == nil {
+			continue
+		}
+		sess := f.session
+		sess.ID = id
+		out = append(out, store.SessionInfo{Session: sess, Current: f.current, RefreshedAt: f.rotatedAt})
+	}
+	store.SortSessions(out)
+	return out
+}
+
+// drop deletes the family id and its index entry. s.mu must be held.
+func (s *Store) drop(id string) {
+	f, ok := s.families[id]
+	if !ok {
+		return
+	}
+	delete(s.families, id)
+	if ids := s.bySubject[f.session.Subject]; ids != nil {
+		delete(ids, id)
+		if len(ids) == 0 {
+			delete(s.bySubject, f.session.Subject)
+		}
+	}
+}
+
+// Sessions lists the subject's live sessions; see store.Store.
+func (s *Store) Sessions(_ context.Context, subject string, _ time.Time) ([]store.SessionInfo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.subjectSessions(subject, s.now())
+	if out == nil {
+		out = []store.SessionInfo{}
+	}
+	return out, nil
+}
+
+// EndSession deletes the family id; see store.Store.
+func (s *Store) EndSession(_ context.Context, id string, _ time.Time) (store.Session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	f := s.live(id, now)
+	if f == nil {
+		return store.Session{}, fmt.Errorf("memory: end session %s: %w", id, store.ErrNotFound)
+	}
+	s.drop(id)
+	s.wrote(now)
+	sess := f.session
+	sess.ID = id
+	return sess, nil
+}
+
+// EndSessions ends every live session of subject; see store.Store.
+func (s *Store) EndSessions(_ context.Context, subject string, _ time.Time) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.endSubject(subject, s.now()), nil
+}
+
+// endSubject ends every live session of subject and returns their ids.
+// s.mu must be held.
+func (s *Store) endSubject(subject string, now time.Time) []string {
+	var ended []string
+	for _, si := range s.subjectSessions(subject, now) {
+		s.drop(si.ID)
+		ended = append(ended, si.ID)
+	}
+	s.wrote(now)
+	return ended
+}
+
+// LogoutAll checks the presented token and ends every session of its
+// subject; see store.Store.
+func (s *Store) LogoutAll(_ context.Context, req store.LogoutAllRequest) (string, []string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	f := s.live(req.SessionID, now)
+	switch {
+	case f == nil:
+		return "", nil, fmt.Errorf("memory: logout all %s: %w", req.SessionID, store.ErrNotFound)
+	case req.Presented == f.current.ID,
+		req.Presented == f.previous && req.Grace > 0 && req.Now.Sub(f.rotatedAt) <= req.Grace:
+		return f.session.Subject, s.endSubject(f.session.Subject, now), nil
+	default:
+		s.drop(req.SessionID)
+		s.wrote(now)
+		return "", nil, fmt.Errorf("memory: logout all %s: %w", req.SessionID, store.ErrReused)
+	}
 }
 
 // Rotate replaces the family's current token atomically; see store.Store.
@@ -121,7 +243,7 @@ func (s *Store) Rotate(_ context.Context, req store.RotateRequest) (store.Rotate
 		f.current = req.Next
 		s.wrote(now)
 		if !f.current.ExpiresAt.After(now) {
-			delete(s.families, req.SessionID) // PEXPIREAT in the past
+			s.drop(req.SessionID) // PEXPIREAT in the past
 		}
 		return store.RotateResult{Session: f.session, Current: req.Next}, nil
 	case req.Presented == f.previous && req.Next.ID == f.current.ID:
@@ -131,7 +253,7 @@ func (s *Store) Rotate(_ context.Context, req store.RotateRequest) (store.Rotate
 		return store.RotateResult{Session: f.session, Current: f.current, Retried: true}, nil
 	default:
 		// RFC 9700 §4.14.2: a rotated-away token was presented again.
-		delete(s.families, req.SessionID)
+		s.drop(req.SessionID)
 		s.wrote(now)
 		return store.RotateResult{}, fmt.Errorf("memory: rotate session %s: %w", req.SessionID, store.ErrReused)
 	}
@@ -154,7 +276,7 @@ func (s *Store) Session(_ context.Context, id string) (store.Session, store.Toke
 func (s *Store) RevokeSession(_ context.Context, sessionID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.families, sessionID)
+	s.drop(sessionID)
 	s.wrote(s.now())
 	return nil
 }
@@ -265,7 +387,7 @@ func (s *Store) live(id string, now time.Time) *family {
 		return nil
 	}
 	if !f.current.ExpiresAt.After(now) {
-		delete(s.families, id)
+		s.drop(id)
 		return nil
 	}
 	return f
@@ -280,7 +402,7 @@ func (s *Store) wrote(now time.Time) {
 	}
 	for id, f := range s.families {
 		if !f.current.ExpiresAt.After(now) {
-			delete(s.families, id)
+			s.drop(id)
 		}
 	}
 	for jti, exp := range s.denied {
@@ -306,5 +428,5 @@ func (s *Store) wrote(now time.Time) {
 func (s *Store) size() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.families) + len(s.denied) + len(s.failures) + len(s.proofs)
+	return len(s.families) + len(s.bySubject) + len(s.denied) + len(s.failures) + len(s.proofs)
 }

@@ -48,3 +48,36 @@ func TestSweep_KeepsMemoryBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestIndex_DailyLoginForAYearStaysSmall logs one subject in every day for
+// a year, never logging out, with week-long sessions: the store holds the
+// live week of sessions and one index entry, not a year of them.
+func TestIndex_DailyLoginForAYearStaysSmall(t *testing.T) {
+	clock := storetest.NewClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	s := New(clock.Now)
+	ctx := context.Background()
+	for day := range 365 {
+		now := clock.Now()
+		sess := store.Session{ID: store.NewSessionID("alice", strconv.Itoa(day)), Subject: "alice", AuthTime: now, MaxExpiresAt: now.Add(30 * 24 * time.Hour)}
+		if err := s.CreateSession(ctx, sess, store.Token{ID: "t" + strconv.Itoa(day), ExpiresAt: now.Add(7 * 24 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(24 * time.Hour)
+	}
+	listed, err := s.Sessions(ctx, "alice", clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 6 {
+		t.Errorf("listed %d sessions, want the 6 of the last week still live", len(listed))
+	}
+	s.mu.Lock()
+	indexed := len(s.bySubject["alice"])
+	s.mu.Unlock()
+	if indexed > 7 {
+		t.Errorf("the index holds %d entries after a year of daily logins, want at most a week's", indexed)
+	}
+	if n := s.size(); n > 2*7+1 {
+		t.Errorf("the store holds %d records, want at most about a week's", n)
+	}
+}

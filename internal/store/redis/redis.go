@@ -6,13 +6,37 @@
 //
 // Every key starts with the prefix given to New and has a TTL:
 //
-//	<prefix>s:{<session id>}  hash   one refresh-token family; expires with its current token
-//	<prefix>deny:{<jti>}      string a denylisted access token; expires with the token
-//	<prefix>fail:{<address>}  hash   the login-failure counters of one client address; expires with its window
-//	<prefix>dpop:{<id>}       string a used DPoP proof id; expires when the proof is too old
-//	<prefix>rev:{feed}:log    stream the revocation feed in order; trimmed to store.FeedRetention
-//	<prefix>rev:{feed}:set    zset   the feed's entries in force ("t:<jti>", "s:<sid>"), score exp ms
-//	<prefix>rev:{feed}:meta   hash   the feed's epoch, latest id and trim floor
+//	<prefix>s:{<tag>}.<rand>  hash        one refresh-token family; expires with its current token
+//	<prefix>u:{<tag>}         sorted set  the subject's index: session id → its current token's exp (ms);
+//	                                      expires with its longest-lived member
+//	<prefix>deny:{<jti>}      string      a denylisted access token; expires with the token
+//	<prefix>fail:{<address>}  hash        the login-failure counters of one client address; expires with its window
+//	<prefix>dpop:{<id>}       string      a used DPoP proof id; expires when the proof is too old
+//	<prefix>rev:{feed}:log    stream      the revocation feed in order; trimmed to store.FeedRetention
+//	<prefix>rev:{feed}:set    zset        the feed's entries in force ("t:<jti>", "s:<sid>"), score exp ms
+//	<prefix>rev:{feed}:meta   hash        the feed's epoch, latest id and trim floor
+//
+// A session id is "<tag>.<rand>" (store.NewSessionID): the tag is 16 hex
+// digits of the SHA-256 of the subject. The braces make the tag the Cluster
+// hash tag, so a subject's families and its index share one slot and every
+// operation, ending all of a subject's sessions included, runs in one
+// script on one node. The index is found from a session id alone (the admin
+// API ends a session by id). Subjects whose tags collide share an index;
+// the scripts compare the family's subject, so they never touch each
+// other's sessions.
+//
+// The index needs no sweeper: each write to it first drops the entries
+// whose score (expiry) has passed, a rotation moves its session's score,
+// and the key's own TTL is its highest score, so a subject who stops
+// logging in leaves nothing behind, and one who logs in daily for a year
+// holds only the sessions still live.
+//
+// Sessions created before the index existed (ids without a tag, kept at
+// <prefix>s:{<id>}) are not found: their refresh tokens get invalid_grant
+// and their records expire by themselves (see CHANGELOG.md).
+//
+// The family hash holds only ids, claims and unix-millisecond times, never
+// a token.
 //
 // The three feed keys share one hash tag, so one script updates them
 // together on a Cluster; they expire when no entry in them matters any more.
@@ -23,11 +47,13 @@
 // stream id; one whose entries were trimmed is answered with the complete
 // set.
 //
-// Every other operation touches exactly one key, and the braces make the id the
-// Cluster hash tag, so anything later grouped by id stays in one slot. The
-// family hash holds only ids, claims and unix-millisecond times, never a token.
+// The other keys are one per id, the braces making the id the Cluster hash
+// tag; each of their operations touches one key.
+//
+// The family hash's fields:
 //
 //	sub cid scope auth max   the Session (auth, max: AuthTime, MaxExpiresAt)
+//	org                      the Session's Origin ("" for the credentials file)
 //	cur iat exp              the current refresh token's jti, iat, exp
 //	aid aiat aexp ascope     the access token minted with it
 //	ajkt                     that access token's DPoP key thumbprint (cnf.jkt), "" for none
@@ -81,17 +107,32 @@ import (
 )
 
 var (
+	//go:embed lib.lua
+	libSrc string
 	//go:embed create.lua
 	createSrc string
 	//go:embed rotate.lua
 	rotateSrc string
+	//go:embed list.lua
+	listSrc string
+	//go:embed endone.lua
+	endOneSrc string
+	//go:embed endall.lua
+	endAllSrc string
+	//go:embed logoutall.lua
+	logoutAllSrc string
 	//go:embed addfailure.lua
 	addFailureSrc string
 	//go:embed failures.lua
 	failuresSrc string
 
-	createScript     = goredis.NewScript(createSrc)
-	rotateScript     = goredis.NewScript(rotateSrc)
+	// The scripts that touch a subject's index share lib.lua's helpers.
+	createScript     = goredis.NewScript(libSrc + createSrc)
+	rotateScript     = goredis.NewScript(libSrc + rotateSrc)
+	listScript       = goredis.NewScript(libSrc + listSrc)
+	endOneScript     = goredis.NewScript(libSrc + endOneSrc)
+	endAllScript     = goredis.NewScript(libSrc + endAllSrc)
+	logoutAllScript  = goredis.NewScript(libSrc + logoutAllSrc)
 	addFailureScript = goredis.NewScript(addFailureSrc)
 	failuresScript   = goredis.NewScript(failuresSrc)
 )
@@ -133,6 +174,7 @@ const (
 	fAccessScope
 	fAccessJKT
 	fJKT
+	fOrigin
 	nFields
 )
 
@@ -146,9 +188,22 @@ const (
 	rotateNoProof  = 5
 )
 
-// sessionKey returns the key of the family id.
-func (s *Store) sessionKey(id string) string {
-	return s.prefix + "s:{" + id + "}"
+// sessionKeys returns the key of the family id and of its subject's index,
+// both under the subject tag the id starts with, and the family key prefix
+// of that tag (the scripts' BASE). ok is false for an id without a tag: no
+// session with such an id is kept (see the package comment on upgrades).
+func (s *Store) sessionKeys(id string) (family, index, base string, ok bool) {
+	tag, ok := store.SessionTag(id)
+	if !ok {
+		return "", "", "", false
+	}
+	base = s.prefix + "s:{" + tag + "}"
+	return base + id[len(tag):], s.indexKey(tag), base, true
+}
+
+// indexKey returns the key of the index of the subjects tagged tag.
+func (s *Store) indexKey(tag string) string {
+	return s.prefix + "u:{" + tag + "}"
 }
 
 // denyKey returns the denylist key of an access-token jti.
@@ -167,23 +222,69 @@ func (s *Store) proofKey(id string) string {
 }
 
 // CreateSession stores a new family whose current token is first, with a
-// TTL ending at first.ExpiresAt; see store.Store. Running it again with the
-// same first token, before any rotation, succeeds again instead of returning
-// store.ErrExists, so a retry by the client library after a lost reply does
-// not fail a login that succeeded.
+// TTL ending at first.ExpiresAt, and indexes it under its subject; see
+// store.Store. Running it again with the same first token, before any
+// rotation, succeeds again instead of returning store.ErrExists, so a retry
+// by the client library after a lost reply does not fail a login that
+// succeeded.
 func (s *Store) CreateSession(ctx context.Context, sess store.Session, first store.Token) error {
-	args := make([]any, 0, nFields)
+	_, err := s.CreateSessionCapped(ctx, sess, first, 0, s.now())
+	return err
+}
+
+// CreateSessionCapped is CreateSession keeping the subject within limit
+// live sessions, in the same script; see store.Store.
+func (s *Store) CreateSessionCapped(ctx context.Context, sess store.Session, first store.Token, limit int, now time.Time) ([]string, error) {
+	fam, idx, base, ok := s.sessionKeys(sess.ID)
+	if !ok {
+		return nil, fmt.Errorf("redisstore: create session: %w", errUntagged)
+	}
+	args := make([]any, 0, nFields+5)
 	args = append(args, sess.Subject, sess.ClientID, sess.Scope, millis(sess.AuthTime), millis(sess.MaxExpiresAt))
 	args = appendToken(args, first)
-	args = append(args, first.AccessJKT, sess.JKT)
-	created, err := createScript.Run(ctx, s.client, []string{s.sessionKey(sess.ID)}, args...).Int()
+	args = append(args, first.AccessJKT, sess.JKT, sess.Origin, sess.ID, millis(now), max(limit, 0), base)
+	reply, err := createScript.Run(ctx, s.client, []string{fam, idx}, args...).Slice()
 	if err != nil {
-		return s.fail("create session", err)
+		return nil, s.fail("create session", err)
 	}
-	if created == 0 {
-		return fmt.Errorf("redisstore: create session %s: %w", sess.ID, store.ErrExists)
+	code, ids, err := codeAndStrings(reply)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: create session %s: %w", sess.ID, err)
 	}
-	return nil
+	if code == 0 {
+		return nil, fmt.Errorf("redisstore: create session %s: %w", sess.ID, store.ErrExists)
+	}
+	return ids, nil
+}
+
+// errUntagged is returned for a session id that store.NewSessionID did not
+// make.
+var errUntagged = errors.New("session id carries no subject tag")
+
+// codeAndStrings splits a script reply {code, string...}.
+func codeAndStrings(reply []any) (int64, []string, error) {
+	if len(reply) == 0 {
+		return 0, nil, errors.New("empty script reply")
+	}
+	code, ok := reply[0].(int64)
+	if !ok {
+		return 0, nil, fmt.Errorf("script reply code is %T", reply[0])
+	}
+	out, err := stringsOf(reply[1:])
+	return code, out, err
+}
+
+// stringsOf converts a script's array of strings.
+func stringsOf(vals []any) ([]string, error) {
+	var out []string
+	for i, v := range vals {
+		str, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("script reply value %d is %T", i, v)
+		}
+		out = append(out, str)
+	}
+	return out, nil
 }
 
 // Rotate replaces the family's current token in one atomic script; see
@@ -195,11 +296,15 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session, first sto
 // is that rotation again, Retried false, even without grace. Nobody else can
 // send it: Next.ID is fresh, known only to the caller that made it.
 func (s *Store) Rotate(ctx context.Context, req store.RotateRequest) (store.RotateResult, error) {
-	args := make([]any, 0, 3+7+3)
+	fam, idx, _, ok := s.sessionKeys(req.SessionID)
+	if !ok {
+		return store.RotateResult{}, fmt.Errorf("redisstore: rotate session: %w: %w", store.ErrNotFound, errUntagged)
+	}
+	args := make([]any, 0, 3+7+4)
 	args = append(args, req.Presented, millis(req.Now), max(req.Grace.Milliseconds(), 0))
 	args = appendToken(args, req.Next)
-	args = append(args, req.Next.AccessJKT, req.JKT, flag(req.ProofRequired))
-	reply, err := rotateScript.Run(ctx, s.client, []string{s.sessionKey(req.SessionID)}, args...).Slice()
+	args = append(args, req.Next.AccessJKT, req.JKT, flag(req.ProofRequired), req.SessionID)
+	reply, err := rotateScript.Run(ctx, s.client, []string{fam, idx}, args...).Slice()
 	if err != nil {
 		return store.RotateResult{}, s.fail("rotate session", err)
 	}
@@ -237,6 +342,7 @@ func sessionOf(id string, fields []string) store.Session {
 		AuthTime:     fromMillis(fields[fAuthTime]),
 		MaxExpiresAt: fromMillis(fields[fMaxExpiresAt]),
 		JKT:          fields[fJKT],
+		Origin:       fields[fOrigin],
 	}
 }
 
@@ -256,14 +362,18 @@ func tokenOf(fields []string) store.Token {
 
 // familyFields are the hash fields of a family in the order of the f*
 // constants.
-var familyFields = []string{"sub", "cid", "scope", "auth", "max", "cur", "iat", "exp", "aid", "aiat", "aexp", "ascope", "ajkt", "jkt"}
+var familyFields = []string{"sub", "cid", "scope", "auth", "max", "cur", "iat", "exp", "aid", "aiat", "aexp", "ascope", "ajkt", "jkt", "org"}
 
 // Session reads the family and its current token with one HMGET of its one
 // key; see store.Store. A family whose current token has expired by the
 // local clock is reported gone even if Redis has not removed it yet, as
 // Rotate does.
 func (s *Store) Session(ctx context.Context, id string) (store.Session, store.Token, error) {
-	vals, err := s.client.HMGet(ctx, s.sessionKey(id), familyFields...).Result()
+	fam, _, _, ok := s.sessionKeys(id)
+	if !ok {
+		return store.Session{}, store.Token{}, fmt.Errorf("redisstore: read session: %w: %w", store.ErrNotFound, errUntagged)
+	}
+	vals, err := s.client.HMGet(ctx, fam, familyFields...).Result()
 	if err != nil {
 		return store.Session{}, store.Token{}, s.fail("read session", err)
 	}
@@ -312,12 +422,112 @@ func parseRotateReply(reply []any) (int64, []string, error) {
 	return code, fields, nil
 }
 
-// RevokeSession deletes the family; see store.Store.
+// RevokeSession deletes the family and its index entry in one script; see
+// store.Store.
 func (s *Store) RevokeSession(ctx context.Context, sessionID string) error {
-	if err := s.client.Del(ctx, s.sessionKey(sessionID)).Err(); err != nil {
-		return s.fail("revoke session", err)
+	_, err := s.EndSession(ctx, sessionID, s.now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
 	}
-	return nil
+	return err
+}
+
+// EndSession deletes the family and its index entry in one script; see
+// store.Store.
+func (s *Store) EndSession(ctx context.Context, id string, now time.Time) (store.Session, error) {
+	fam, idx, _, ok := s.sessionKeys(id)
+	if !ok {
+		return store.Session{}, fmt.Errorf("redisstore: end session: %w: %w", store.ErrNotFound, errUntagged)
+	}
+	reply, err := endOneScript.Run(ctx, s.client, []string{fam, idx}, id, millis(now)).Slice()
+	if err != nil {
+		return store.Session{}, s.fail("end session", err)
+	}
+	code, f, err := codeAndStrings(reply)
+	switch {
+	case err != nil:
+		return store.Session{}, fmt.Errorf("redisstore: end session %s: %w", id, err)
+	case code == 0:
+		return store.Session{}, fmt.Errorf("redisstore: end session %s: %w", id, store.ErrNotFound)
+	case len(f) != 7:
+		return store.Session{}, fmt.Errorf("redisstore: end session %s: script reply has %d values, want 8", id, len(f)+1)
+	}
+	return store.Session{
+		ID: id, Subject: f[0], ClientID: f[1], Scope: f[2],
+		AuthTime: fromMillis(f[3]), MaxExpiresAt: fromMillis(f[4]), Origin: f[5], JKT: f[6],
+	}, nil
+}
+
+// listWidth is the number of values list.lua returns per session: its id,
+// the nFields family fields and rot.
+const listWidth = 1 + nFields + 1
+
+// Sessions lists the subject's live sessions with one script over its
+// index; see store.Store.
+func (s *Store) Sessions(ctx context.Context, subject string, now time.Time) ([]store.SessionInfo, error) {
+	tag := store.SubjectTag(subject)
+	reply, err := listScript.Run(ctx, s.client, []string{s.indexKey(tag)},
+		subject, millis(now), s.prefix+"s:{"+tag+"}").Slice()
+	if err != nil {
+		return nil, s.fail("list sessions", err)
+	}
+	vals, err := stringsOf(reply)
+	if err != nil || len(vals)%listWidth != 0 {
+		return nil, fmt.Errorf("redisstore: list sessions: malformed script reply (%d values): %v", len(vals), err)
+	}
+	out := make([]store.SessionInfo, 0, len(vals)/listWidth)
+	for i := 0; i < len(vals); i += listWidth {
+		fields := vals[i+1 : i+1+nFields]
+		out = append(out, store.SessionInfo{
+			Session:     sessionOf(vals[i], fields),
+			Current:     tokenOf(fields),
+			RefreshedAt: fromMillis(vals[i+listWidth-1]),
+		})
+	}
+	store.SortSessions(out)
+	return out, nil
+}
+
+// EndSessions ends every session of subject with one script over its
+// index; see store.Store.
+func (s *Store) EndSessions(ctx context.Context, subject string, now time.Time) ([]string, error) {
+	tag := store.SubjectTag(subject)
+	reply, err := endAllScript.Run(ctx, s.client, []string{s.indexKey(tag)},
+		subject, millis(now), s.prefix+"s:{"+tag+"}").Slice()
+	if err != nil {
+		return nil, s.fail("end sessions", err)
+	}
+	ids, err := stringsOf(reply)
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: end sessions: %w", err)
+	}
+	return ids, nil
+}
+
+// LogoutAll checks the presented token and ends every session of its
+// subject, in one script; see store.Store.
+func (s *Store) LogoutAll(ctx context.Context, req store.LogoutAllRequest) (string, []string, error) {
+	fam, idx, base, ok := s.sessionKeys(req.SessionID)
+	if !ok {
+		return "", nil, fmt.Errorf("redisstore: logout all: %w: %w", store.ErrNotFound, errUntagged)
+	}
+	reply, err := logoutAllScript.Run(ctx, s.client, []string{fam, idx},
+		req.Presented, millis(req.Now), max(req.Grace.Milliseconds(), 0), req.SessionID, base).Slice()
+	if err != nil {
+		return "", nil, s.fail("logout all", err)
+	}
+	code, vals, err := codeAndStrings(reply)
+	switch {
+	case err != nil:
+		return "", nil, fmt.Errorf("redisstore: logout all %s: %w", req.SessionID, err)
+	case code == rotateNotFound:
+		return "", nil, fmt.Errorf("redisstore: logout all %s: %w", req.SessionID, store.ErrNotFound)
+	case code == rotateReused:
+		return "", nil, fmt.Errorf("redisstore: logout all %s: %w", req.SessionID, store.ErrReused)
+	case len(vals) == 0:
+		return "", nil, fmt.Errorf("redisstore: logout all %s: script reply has no subject", req.SessionID)
+	}
+	return vals[0], vals[1:], nil
 }
 
 // DenyAccessToken denylists jti until exp, rounded up to the millisecond;

@@ -90,7 +90,7 @@ func runConformance(t *testing.T, newClient func() goredis.UniversalClient) {
 func fixture() (store.Session, store.Token) {
 	now := time.Now().Truncate(time.Millisecond)
 	s := store.Session{
-		ID: rand.Text(), Subject: "alice", ClientID: "billing", Scope: "read",
+		ID: store.NewSessionID("alice", rand.Text()), Subject: "alice", ClientID: "billing", Scope: "read",
 		AuthTime: now, MaxExpiresAt: now.Add(720 * time.Hour),
 	}
 	return s, nextToken(now)
@@ -126,6 +126,27 @@ func opsOn(sess store.Session, first store.Token) []op {
 		}},
 		{"Session", func(ctx context.Context, s store.Store) error {
 			_, _, err := s.Session(ctx, sess.ID)
+			return err
+		}},
+		{"CreateSessionCapped", func(ctx context.Context, s store.Store) error {
+			other, tok := fixture()
+			_, err := s.CreateSessionCapped(ctx, other, tok, 2, now)
+			return err
+		}},
+		{"Sessions", func(ctx context.Context, s store.Store) error {
+			_, err := s.Sessions(ctx, sess.Subject, now)
+			return err
+		}},
+		{"LogoutAll", func(ctx context.Context, s store.Store) error {
+			_, _, err := s.LogoutAll(ctx, store.LogoutAllRequest{SessionID: sess.ID, Presented: first.ID, Now: now})
+			return err
+		}},
+		{"EndSession", func(ctx context.Context, s store.Store) error {
+			_, err := s.EndSession(ctx, sess.ID, now)
+			return err
+		}},
+		{"EndSessions", func(ctx context.Context, s store.Store) error {
+			_, err := s.EndSessions(ctx, sess.Subject, now)
 			return err
 		}},
 		{"RevokeSession", func(ctx context.Context, s store.Store) error {
@@ -327,7 +348,28 @@ func TestStore_EveryKeyHasTTL(t *testing.T) {
 	}{
 		{"CreateSession", func(t *testing.T, s store.Store) int {
 			mustFamily(t, s)
-			return 1
+			return 2 // the family and its subject's index
+		}},
+		{"CreateSessionCapped ending the oldest", func(t *testing.T, s store.Store) int {
+			for range 3 {
+				sess, first := fixture()
+				if _, err := s.CreateSessionCapped(context.Background(), sess, first, 1, first.IssuedAt); err != nil {
+					t.Fatalf("CreateSessionCapped: %v", err)
+				}
+			}
+			return 2
+		}},
+		{"LogoutAll and EndSessions leave nothing", func(t *testing.T, s store.Store) int {
+			sess, first := mustFamily(t, s)
+			mustFamily(t, s)
+			if _, _, err := s.LogoutAll(context.Background(), store.LogoutAllRequest{SessionID: sess.ID, Presented: first.ID, Now: first.IssuedAt}); err != nil {
+				t.Fatalf("LogoutAll: %v", err)
+			}
+			mustFamily(t, s)
+			if _, err := s.EndSessions(context.Background(), sess.Subject, first.IssuedAt); err != nil {
+				t.Fatalf("EndSessions: %v", err)
+			}
+			return 0
 		}},
 		{"Rotate", func(t *testing.T, s store.Store) int {
 			sess, first := mustFamily(t, s)
@@ -341,7 +383,7 @@ func TestStore_EveryKeyHasTTL(t *testing.T) {
 				}
 				first = next
 			}
-			return 1
+			return 2
 		}},
 		{"Rotate reuse and revoke", func(t *testing.T, s store.Store) int {
 			sess, first := mustFamily(t, s)
@@ -491,5 +533,44 @@ func BenchmarkRotate(b *testing.B) {
 			b.Fatalf("Rotate: %v", err)
 		}
 		current = next
+	}
+}
+
+// TestIndex_ExpiredSessionsLeaveTheIndex checks the index itself: a login
+// after the subject's other sessions expired leaves one index entry, and
+// once every session has expired no key of the subject is left, index
+// included.
+func TestIndex_ExpiredSessionsLeaveTheIndex(t *testing.T) {
+	srv := redistest.Start(t)
+	inspect := mustInspector(t, srv)
+	prefix := newPrefix()
+	s := mustStore(t, srv, prefix)
+	ctx := context.Background()
+	login := func(ttl time.Duration) store.Session {
+		now := time.Now().Truncate(time.Millisecond)
+		sess := store.Session{ID: store.NewSessionID("alice", rand.Text()), Subject: "alice", AuthTime: now, MaxExpiresAt: now.Add(time.Hour)}
+		tok := nextToken(now)
+		tok.ExpiresAt = now.Add(ttl)
+		if err := s.CreateSession(ctx, sess, tok); err != nil {
+			t.Fatalf("CreateSession: %v", err)
+		}
+		return sess
+	}
+	index := prefix + "u:{" + store.SubjectTag("alice") + "}"
+	for range 3 {
+		login(200 * time.Millisecond)
+	}
+	if n := inspect.ZCard(ctx, index).Val(); n != 3 {
+		t.Fatalf("index holds %d entries, want 3", n)
+	}
+	time.Sleep(300 * time.Millisecond)
+	last := login(400 * time.Millisecond)
+	members := inspect.ZRange(ctx, index, 0, -1).Val()
+	if len(members) != 1 || members[0] != last.ID {
+		t.Errorf("after the others expired, the index holds %v, want only %s", members, last.ID)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if keys := scanKeys(t, inspect, prefix); len(keys) != 0 {
+		t.Errorf("after every session expired, keys are left: %q", keys)
 	}
 }

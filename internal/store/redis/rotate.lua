@@ -1,5 +1,6 @@
 -- Rotate: replace the current refresh token of a family, atomically.
 -- KEYS[1]     the family hash
+-- KEYS[2]     the subject's index
 -- ARGV[1]     the presented jti
 -- ARGV[2]     now (unix ms, the application's clock)
 -- ARGV[3]     grace (ms; 0 disables idempotent retries)
@@ -8,15 +9,16 @@
 -- ARGV[11]    the next access token's DPoP key thumbprint ('' for none)
 -- ARGV[12]    the thumbprint of the request's DPoP proof key ('' for none)
 -- ARGV[13]    '1' when the client must send a DPoP proof
+-- ARGV[14]    the session id
 -- Returns {0} not found, {3} reused (the family is deleted), {4} the session
 -- is bound to another DPoP key, {5} a required DPoP proof is missing (both:
 -- nothing changed), or {1, fields} rotated, {2, fields} retried, where
 -- fields are the family's sub, cid, scope, auth, max, cur, iat, exp, aid,
--- aiat, aexp, ascope, ajkt, jkt after the call.
-local key = KEYS[1]
+-- aiat, aexp, ascope, ajkt, jkt, org after the call.
+local key, idx, sid = KEYS[1], KEYS[2], ARGV[14]
 local f = redis.call('HMGET', key, 'sub', 'cid', 'scope', 'auth', 'max',
-  'cur', 'iat', 'exp', 'aid', 'aiat', 'aexp', 'ascope', 'ajkt', 'jkt', 'prev', 'rot')
-local cur, ajkt, jkt, prev, rot = f[6], f[13] or '', f[14] or '', f[15], f[16]
+  'cur', 'iat', 'exp', 'aid', 'aiat', 'aexp', 'ascope', 'ajkt', 'jkt', 'org', 'prev', 'rot')
+local cur, ajkt, jkt, org, prev, rot = f[6], f[13] or '', f[14] or '', f[15] or '', f[16], f[17]
 if not cur then
   return {0}
 end
@@ -24,6 +26,7 @@ local presented, now = ARGV[1], tonumber(ARGV[2])
 -- Expired by the application's clock, even if Redis has not caught up.
 if tonumber(f[8]) <= now then
   redis.call('DEL', key)
+  unindex(idx, sid)
   return {0}
 end
 -- What the presented token may do: rotate, repeat a lost rotation, retry
@@ -41,6 +44,7 @@ end
 if not action then
   -- Reuse of a rotated-away token (RFC 9700 section 4.14.2): revoke the family.
   redis.call('DEL', key)
+  unindex(idx, sid)
   return {3}
 end
 -- DPoP (RFC 9449 section 5), after reuse detection: a bound session needs
@@ -56,12 +60,14 @@ if action == 'rotate' then
     'cur', ARGV[4], 'iat', ARGV[5], 'exp', ARGV[6],
     'aid', ARGV[7], 'aiat', ARGV[8], 'aexp', ARGV[9], 'ascope', ARGV[10], 'ajkt', ARGV[11])
   redis.call('PEXPIREAT', key, ARGV[6])
+  redis.call('ZADD', idx, ARGV[6], sid)
+  reindex_expiry(idx)
   return {1, f[1], f[2], f[3], f[4], f[5],
-    ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], jkt}
+    ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], jkt, org}
 end
 local code = 2
 if action == 'repeat' then
   -- This very request rotated the family already; its reply was lost.
   code = 1
 end
-return {code, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], ajkt, jkt}
+return {code, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], ajkt, jkt, org}

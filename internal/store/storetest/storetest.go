@@ -154,6 +154,13 @@ func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 		{"DPoPProofRequired", testDPoPProofRequired},
 		{"DPoPReuseWinsOverKeyMismatch", testDPoPReuseWins},
 		{"Ping", testPing},
+		{"IndexListsSubjectSessionsOldestFirst", testIndexList},
+		{"IndexEndOneSession", testIndexEndOne},
+		{"IndexEndAllSessionsOfSubject", testIndexEndAll},
+		{"IndexForgetsExpiredSessions", testIndexExpiry},
+		{"IndexCappedCreateEndsOldest", testIndexCapped},
+		{"LogoutAllEndsEverySessionOfSubject", testLogoutAll},
+		{"ConcurrentLoginsRaceLogoutAll", testLoginsRaceLogoutAll},
 		{"FeedCompleteSet", testFeedCompleteSet},
 		{"FeedIncrements", testFeedIncrements},
 		{"FeedEntryExpires", testFeedEntryExpires},
@@ -180,11 +187,16 @@ func newID() string {
 
 // newSession returns a session logged in now.
 func newSession(h *Harness) store.Session {
+	return newSessionOf(h, "user-"+newID(), "client-"+newID())
+}
+
+// newSessionOf returns a session of subject under client, logged in now.
+func newSessionOf(h *Harness, subject, client string) store.Session {
 	now := h.Clock.Now()
 	return store.Session{
-		ID:           newID(),
-		Subject:      "user-" + newID(),
-		ClientID:     "client-" + newID(),
+		ID:           store.NewSessionID(subject, newID()),
+		Subject:      subject,
+		ClientID:     client,
 		Scope:        "read write",
 		AuthTime:     now,
 		MaxExpiresAt: now.Add(720 * time.Hour),

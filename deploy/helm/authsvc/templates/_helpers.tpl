@@ -79,3 +79,104 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- fail "replicaCount must be at least 2: one replica cannot survive a node drain" }}
 {{- end }}
 {{- end }}
+
+{{/* The container's environment: every setting, secrets as *_FILE paths. */}}
+{{- define "authsvc.env" -}}
+- name: HTTP_ADDR
+  value: ":{{ .Values.ports.http }}"
+- name: MANAGEMENT_ADDR
+  value: ":{{ .Values.ports.management }}"
+- name: JWT_ISSUER
+  value: {{ .Values.config.jwtIssuer | quote }}
+- name: JWT_AUDIENCE
+  value: {{ .Values.config.jwtAudience | quote }}
+- name: JWT_ALGORITHM
+  value: {{ .Values.config.jwtAlgorithm | quote }}
+- name: ACCESS_TOKEN_TTL
+  value: {{ .Values.config.accessTokenTTL | quote }}
+- name: REFRESH_TOKEN_TTL
+  value: {{ .Values.config.refreshTokenTTL | quote }}
+{{- with .Values.config.trustedProxies }}
+- name: TRUSTED_PROXIES
+  value: {{ . | quote }}
+{{- end }}
+- name: LOG_LEVEL
+  value: {{ .Values.config.logLevel | quote }}
+- name: LOG_FORMAT
+  value: json
+- name: SECRET_KEY_FILE
+  value: /etc/authsvc/secrets/{{ .Values.secrets.keys.secretKey }}
+- name: REFRESH_SECRET_KEY_FILE
+  value: /etc/authsvc/secrets/{{ .Values.secrets.keys.refreshSecretKey }}
+- name: CREDENTIALS_FILE
+  value: /etc/authsvc/credentials/{{ .Values.credentials.key }}
+{{- if .Values.keys.enabled }}
+- name: JWT_KEYS_FILE
+  value: /etc/authsvc/keys/{{ .Values.keys.file }}
+{{- end }}
+- name: STORE
+  value: redis
+- name: REDIS_KEY_PREFIX
+  value: {{ .Values.redis.keyPrefix | quote }}
+{{- if eq .Values.redis.mode "single" }}
+- name: REDIS_URL_FILE
+  value: /etc/authsvc/secrets/{{ .Values.secrets.keys.redisURL }}
+{{- else }}
+{{- if eq .Values.redis.mode "sentinel" }}
+- name: REDIS_SENTINEL_ADDRS
+  value: {{ join "," .Values.redis.sentinel.addrs | quote }}
+- name: REDIS_SENTINEL_MASTER
+  value: {{ .Values.redis.sentinel.masterName | quote }}
+{{- else }}
+- name: REDIS_CLUSTER_ADDRS
+  value: {{ join "," .Values.redis.cluster.addrs | quote }}
+{{- end }}
+{{- with .Values.redis.username }}
+- name: REDIS_USERNAME
+  value: {{ . | quote }}
+{{- end }}
+{{- if .Values.redis.auth }}
+- name: REDIS_PASSWORD_FILE
+  value: /etc/authsvc/secrets/{{ .Values.secrets.keys.redisPassword }}
+{{- end }}
+- name: REDIS_TLS
+  value: {{ .Values.redis.tls | quote }}
+{{- end }}
+{{- range $name, $value := .Values.config.extraEnv }}
+- name: {{ $name }}
+  value: {{ $value | quote }}
+{{- end }}
+{{- end }}
+
+{{/* Where the Secrets are mounted: whole folders, never subPath. */}}
+{{- define "authsvc.volumeMounts" -}}
+- name: secrets
+  mountPath: /etc/authsvc/secrets
+  readOnly: true
+- name: credentials
+  mountPath: /etc/authsvc/credentials
+  readOnly: true
+{{- if .Values.keys.enabled }}
+- name: keys
+  mountPath: /etc/authsvc/keys
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* The Secrets as volumes. */}}
+{{- define "authsvc.volumes" -}}
+- name: secrets
+  secret:
+    secretName: {{ include "authsvc.secretName" . }}
+    defaultMode: 0440
+- name: credentials
+  secret:
+    secretName: {{ include "authsvc.credentialsSecretName" . }}
+    defaultMode: 0440
+{{- if .Values.keys.enabled }}
+- name: keys
+  secret:
+    secretName: {{ .Values.keys.existingSecret }}
+    defaultMode: 0440
+{{- end }}
+{{- end }}

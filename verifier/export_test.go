@@ -1,0 +1,4 @@
+package verifier
+
+// RefreshAfter exposes refreshAfter to the tests.
+var RefreshAfter = refreshAfter

@@ -1,0 +1,241 @@
+package verifier_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authsvc/authsvc/internal/issuer"
+	"github.com/authsvc/authsvc/internal/tokentest"
+	"github.com/authsvc/authsvc/verifier"
+)
+
+// TestVerify_SharedTokenCases runs the token cases authsvc's own
+// verification runs too (internal/issuer's TestVerifyAccess_SharedTokenCases):
+// both accept exactly the same tokens.
+func TestVerify_SharedTokenCases(t *testing.T) {
+	for _, alg := range []string{"HS256", "ES256", "RS256", "EdDSA"} {
+		t.Run(alg, func(t *testing.T) {
+			f := newFake(t, alg)
+			v := mustVerifier(t, f.config())
+			key := any(f.cfg.PrivateKey)
+			if alg == "HS256" {
+				key = f.cfg.Secret
+			}
+			tmpl := tokentest.Template{Token: f.token(t, "jti-1", "read"), Key: key, Now: f.clock.Now()}
+			cases := tokentest.Cases(t, tmpl)
+			rt, err := f.iss.SignRefresh(issuer.RefreshClaims{ID: "r1", SessionID: "s1", Subject: "alice",
+				AuthTime: f.clock.Now(), IssuedAt: f.clock.Now(), ExpiresAt: f.clock.Now().Add(time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cases = append(cases, tokentest.Case{Name: "refresh token", Token: rt})
+			for _, c := range cases {
+				_, err := v.Verify(context.Background(), c.Token)
+				switch {
+				case c.Accept && err != nil:
+					t.Errorf("%s: refused: %v", c.Name, err)
+				case !c.Accept && err == nil:
+					t.Errorf("%s: accepted", c.Name)
+				case !c.Accept && !errors.Is(err, verifier.ErrInvalidToken):
+					t.Errorf("%s: error %v does not wrap ErrInvalidToken", c.Name, err)
+				case !c.Accept && c.Expired != errors.Is(err, verifier.ErrExpired):
+					t.Errorf("%s: errors.Is(err, ErrExpired) = %v, want %v (%v)", c.Name, !c.Expired, c.Expired, err)
+				}
+			}
+		})
+	}
+}
+
+func TestVerify_Claims(t *testing.T) {
+	f := newFake(t, "ES256")
+	v := mustVerifier(t, f.config())
+	c, err := v.Verify(context.Background(), f.token(t, "jti-7", "read write"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := f.clock.Now()
+	if c.Subject != "alice" || c.ClientID != "billing" || c.ID != "jti-7" || strings.Join(c.Scope, " ") != "read write" ||
+		!c.IssuedAt.Equal(now) || !c.ExpiresAt.Equal(now.Add(15*time.Minute)) || c.JKT != "" ||
+		strings.Join(c.Audience, ",") != testAudience+",other.api" {
+		t.Errorf("claims = %+v", c)
+	}
+	if !c.HasScope("write") || c.HasScope("admin") {
+		t.Errorf("HasScope wrong for %v", c.Scope)
+	}
+	if c.Extra["type"] != "access" || c.Extra["iss"] != f.srv.URL || c.Extra["sub"] != nil {
+		t.Errorf("Extra = %v", c.Extra)
+	}
+}
+
+// TestVerify_KnownKeyDoesNoIO verifies many tokens of a known key: the JWKS
+// is fetched once, by New.
+func TestVerify_KnownKeyDoesNoIO(t *testing.T) {
+	f := newFake(t, "ES256")
+	v := mustVerifier(t, f.config())
+	tok := f.token(t, "j", "read")
+	for range 100 {
+		if _, err := v.Verify(context.Background(), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.jwksFetches.Load(); n != 1 {
+		t.Errorf("JWKS fetched %d times for 100 verifications of a known key, want 1 (by New)", n)
+	}
+}
+
+// TestVerify_UnknownKIDRefetchesAtMostEvery10s presents tokens of a key the
+// JWKS did not have: one refetch, then none for 10 seconds whatever the
+// number of such tokens; a key published meanwhile is found after that.
+func TestVerify_UnknownKIDRefetchesAtMostEvery10s(t *testing.T) {
+	f := newFake(t, "ES256")
+	v := mustVerifier(t, f.config())
+
+	// A second issuer with another key: the JWKS does not publish it yet.
+	cfg2 := f.cfg
+	cfg2.PrivateKey = nil
+	next := newFake(t, "ES256")
+	cfg2.PrivateKey = next.cfg.PrivateKey
+	iss2, err := issuer.New(cfg2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := f.clock.Now()
+	tok, err := iss2.SignAccess(issuer.AccessClaims{ID: "j2", Subject: "alice", IssuedAt: now, ExpiresAt: now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 50 {
+		if _, err := v.Verify(context.Background(), tok); !errors.Is(err, verifier.ErrUnknownKey) {
+			t.Fatalf("token of an unpublished key: %v, want ErrUnknownKey", err)
+		}
+	}
+	if n := f.jwksFetches.Load(); n != 2 {
+		t.Fatalf("JWKS fetches after 50 unknown-kid tokens = %d, want 2 (New, one refetch)", n)
+	}
+	// The key is published; within the 10 s nothing is fetched.
+	f.mu.Lock()
+	f.jwks = iss2.JWKS()
+	f.mu.Unlock()
+	f.clock.Advance(9 * time.Second)
+	if _, err := v.Verify(context.Background(), tok); !errors.Is(err, verifier.ErrUnknownKey) {
+		t.Fatalf("within 10 s: %v, want ErrUnknownKey", err)
+	}
+	if n := f.jwksFetches.Load(); n != 2 {
+		t.Fatalf("JWKS fetched again within 10 s (%d fetches)", n)
+	}
+	f.clock.Advance(2 * time.Second)
+	if _, err := v.Verify(context.Background(), tok); err != nil {
+		t.Fatalf("after 10 s the new key should be fetched: %v", err)
+	}
+	if n := f.jwksFetches.Load(); n != 3 {
+		t.Errorf("JWKS fetches = %d, want 3", n)
+	}
+}
+
+func TestNew_Discovery(t *testing.T) {
+	f := newFake(t, "ES256")
+	t.Run("issuer mismatch in metadata", func(t *testing.T) {
+		cfg := f.config()
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/.well-known/oauth-authorization-server" {
+				_, _ = w.Write([]byte(`{"issuer":"https://evil.example","jwks_uri":"` + f.srv.URL + `/.well-known/jwks.json"}`))
+				return
+			}
+			http.NotFound(w, r)
+		}))
+		defer srv.Close()
+		cfg.Issuer = srv.URL
+		if _, err := verifier.New(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "names issuer") {
+			t.Errorf("New with a metadata naming another issuer: %v", err)
+		}
+	})
+	t.Run("explicit JWKSURL skips discovery", func(t *testing.T) {
+		cfg := f.config()
+		cfg.Issuer = "urn:not-a-url"
+		cfg.JWKSURL = f.srv.URL + "/.well-known/jwks.json"
+		v, err := verifier.New(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Close()
+	})
+	t.Run("required fields", func(t *testing.T) {
+		for _, cfg := range []verifier.Config{{}, {Issuer: f.srv.URL}, {Audience: "a"},
+			{Issuer: f.srv.URL, Audience: "a", Feed: &verifier.FeedConfig{}}} {
+			if _, err := verifier.New(context.Background(), cfg); err == nil {
+				t.Errorf("New(%+v) succeeded", cfg)
+			}
+		}
+	})
+	t.Run("unreachable JWKS", func(t *testing.T) {
+		cfg := f.config()
+		cfg.JWKSURL = f.srv.URL + "/nothing-here"
+		if _, err := verifier.New(context.Background(), cfg); err == nil {
+			t.Error("New succeeded without keys")
+		}
+	})
+}
+
+// TestRefreshSchedule checks how long a JWKS is used by its Cache-Control.
+func TestRefreshSchedule(t *testing.T) {
+	for cc, want := range map[string]time.Duration{
+		"public, max-age=300": 300 * time.Second,
+		"max-age=5":           30 * time.Second,
+		"max-age=999999999":   24 * time.Hour,
+		"no-store":            30 * time.Second,
+		"":                    5 * time.Minute,
+		"public":              5 * time.Minute,
+	} {
+		if got := verifier.RefreshAfter(cc); got != want {
+			t.Errorf("RefreshAfter(%q) = %v, want %v", cc, got, want)
+		}
+	}
+}
+
+// TestVerify_BoundTokenAsBearer refuses a token carrying cnf.jkt presented
+// without a proof.
+func TestVerify_BoundTokenAsBearer(t *testing.T) {
+	f := newFake(t, "HS256")
+	v := mustVerifier(t, f.config())
+	good := f.token(t, "j", "read")
+	hdr, claims := splitJWT(t, good)
+	claims["cnf"] = map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}
+	bound := signHS(t, hdr, claims, f.cfg.Secret)
+	if _, err := v.Verify(context.Background(), bound); !errors.Is(err, verifier.ErrDPoPBound) {
+		t.Errorf("Verify of a bound token: %v, want ErrDPoPBound", err)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.Header.Set("Authorization", "Bearer "+bound)
+	if _, err := v.VerifyRequest(r); !errors.Is(err, verifier.ErrDPoPBound) {
+		t.Errorf("VerifyRequest of a bound token as Bearer: %v, want ErrDPoPBound", err)
+	}
+}
+
+// splitJWT decodes a token's header and claims, unverified.
+func splitJWT(t testing.TB, token string) (map[string]any, jwt.MapClaims) {
+	t.Helper()
+	claims := jwt.MapClaims{}
+	tok, _, err := jwt.NewParser().ParseUnverified(token, claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.Header, claims
+}
+
+// signHS signs claims under header with HS256 and secret.
+func signHS(t testing.TB, header map[string]any, claims jwt.MapClaims, secret []byte) string {
+	t.Helper()
+	tok := jwt.Token{Header: header, Claims: claims, Method: jwt.SigningMethodHS256}
+	s, err := tok.SignedString(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
