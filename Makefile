@@ -86,7 +86,7 @@ bench-compare: ## authsvc beside go-oauth2 (and the floor): client_credentials, 
 
 bench-micro: ## go test micro-benchmarks of the hot paths, with -benchmem (BENCH_MICRO=regexp)
 	@command -v redis-server >/dev/null || { echo "redis-server not found: install it with 'apt-get install redis-server'"; exit 1; }
-	$(GO) test -run '^$$' -bench '$(BENCH_MICRO)' -benchmem ./internal/...
+	$(GO) test -run '^$$' -bench '$(BENCH_MICRO)' -benchmem ./internal/... ./verifier/...
 
 chart-check: ## render the Helm chart for each Redis topology and check every manifest against the Kubernetes API types, offline
 	@# tools/chartcheck is a module of its own: Helm and the Kubernetes libraries stay out of the service's go.mod.

@@ -1,9 +1,14 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"net/http"
+
+	"github.com/authsvc/authsvc/dpop"
 )
 
 // Case kinds. Each runs against authsvc; those with a floor counterpart
@@ -15,6 +20,7 @@ const (
 	kindPasswordAuthn = "password-authenticator"
 	kindClientCreds   = "client_credentials" // POST /token client_credentials, fast client-secret hash
 	kindRefresh       = "refresh"            // POST /refresh, each worker chaining its own tokens
+	kindRefreshDPoP   = "refresh-dpop"       // the same with a DPoP proof (ES256) on each request, a session bound to the key
 	kindRevoke        = "revoke"             // POST /revoke of distinct access tokens
 	kindMixed         = "mixed"              // 90 % refresh, 9 % login, 1 % revoke (logout)
 	kindFloodSolo     = "refresh-solo"       // /refresh alone, before…
@@ -57,7 +63,18 @@ type api struct {
 	// revokeAccess and revokeRefresh are nil for the floor.
 	revokeAccess  func(c *client, at string) (int, error)
 	revokeRefresh func(c *client, rt string) (int, error)
+	// dpopLogin and dpopRefresh send a DPoP proof (RFC 9449) along; nil
+	// for the floor and go-oauth2.
+	dpopLogin   func(c *client, proof string) (int, error)
+	dpopRefresh func(c *client, rt, proof string) (int, error)
 }
+
+// benchIssuer is JWT_ISSUER of the authsvc under test: every DPoP proof's
+// htu starts with it.
+const benchIssuer = "https://auth.bench.test"
+
+// dpopHeader is the DPoP request header carrying proof.
+func dpopHeader(proof string) string { return "DPoP: " + proof + "\r\n" }
 
 // authsvcAPI speaks form bodies, as OAuth 2.0 clients do (RFC 6749 §4.3).
 func authsvcAPI(clientSecret string) *api {
@@ -82,6 +99,13 @@ func authsvcAPI(clientSecret string) *api {
 		revokeRefresh: func(c *client, rt string) (int, error) {
 			c.scratch = append(append(append(c.scratch[:0], "token="...), rt...), "&token_type_hint=refresh_token"...)
 			return c.post("/revoke", formType, "", c.scratch)
+		},
+		dpopLogin: func(c *client, proof string) (int, error) {
+			return c.post("/token", formType, dpopHeader(proof), loginBody)
+		},
+		dpopRefresh: func(c *client, rt, proof string) (int, error) {
+			c.scratch = append(append(c.scratch[:0], "refresh_token="...), rt...)
+			return c.post("/refresh", formType, dpopHeader(proof), c.scratch)
 		},
 	}
 }
@@ -135,6 +159,57 @@ func startSession(a *api) func(w *worker) error {
 			return fmt.Errorf("%w: login response has no refresh_token", errSetup)
 		}
 		return nil
+	}
+}
+
+// startDPoPSession logs a worker in (untimed) with a DPoP proof by the
+// worker's own ES256 key, made on first use, so that the session is bound.
+func startDPoPSession(a *api) func(w *worker) error {
+	return func(w *worker) error {
+		if w.dpop == nil {
+			key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+			if err != nil {
+				return err
+			}
+			if w.dpop, err = dpop.NewSigner(key, "ES256", nil); err != nil {
+				return err
+			}
+		}
+		proof, err := w.dpop.Proof(http.MethodPost, benchIssuer+"/token", dpop.ProofOptions{})
+		if err != nil {
+			return err
+		}
+		status, err := a.dpopLogin(w.c, proof)
+		if err != nil {
+			return err
+		}
+		if status != http.StatusOK {
+			return fmt.Errorf("%w: DPoP login answered %d: %.200s", errSetup, status, w.c.body.Bytes())
+		}
+		if w.refresh = w.c.field("refresh_token"); w.refresh == "" {
+			return fmt.Errorf("%w: login response has no refresh_token", errSetup)
+		}
+		return nil
+	}
+}
+
+// refreshDPoPStep rotates the worker's bound refresh token with a fresh
+// proof. Making the proof (one ES256 signature) is part of the timed step,
+// as it is part of every real client's request.
+func refreshDPoPStep(a *api) func(w *worker) (int, int, error) {
+	return func(w *worker) (int, int, error) {
+		proof, err := w.dpop.Proof(http.MethodPost, benchIssuer+"/refresh", dpop.ProofOptions{})
+		if err != nil {
+			return 0, 0, err
+		}
+		status, err := a.dpopRefresh(w.c, w.refresh, proof)
+		if status == http.StatusOK {
+			w.refresh = w.c.field("refresh_token")
+		}
+		if status != http.StatusOK || w.refresh == "" {
+			w.needSetup = true
+		}
+		return 0, status, err
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -127,4 +128,30 @@ func get(url string, timeout time.Duration) (int, []byte, error) {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, err
+}
+
+// storeOps sums authsvc's store operations so far from its /metrics (the
+// _count of authsvc_store_operation_duration_seconds over every operation):
+// each is one Redis round trip.
+func storeOps(addr string) (int64, error) {
+	status, body, err := get("http://"+addr+"/metrics", 5*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	if status != http.StatusOK {
+		return 0, fmt.Errorf("/metrics answered %d", status)
+	}
+	var total int64
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, "authsvc_store_operation_duration_seconds_count") {
+			continue
+		}
+		f := strings.Fields(line)
+		n, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err != nil {
+			return 0, fmt.Errorf("/metrics line %q: %w", line, err)
+		}
+		total += int64(n)
+	}
+	return total, nil
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/authsvc/authsvc/dpop"
 )
 
 // worker is one closed-loop client: it sends a request, waits for the
@@ -24,6 +26,8 @@ type worker struct {
 	needSetup bool
 	// refresh is the worker's current refresh token, for chains.
 	refresh string
+	// dpop is the worker's DPoP key, for the DPoP cases.
+	dpop *dpop.Signer
 	// pool holds tokens issued in setup, used round-robin by steps.
 	pool []string
 	next int

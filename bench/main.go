@@ -119,7 +119,7 @@ func plan(cfg *config) []caseSpec {
 	for _, alg := range cfg.algs {
 		// The password grant last: its argon2id memory would stay in the
 		// RSS of the cases after it.
-		for _, kind := range []string{kindClientCreds, kindRefresh, kindRevoke, kindPassword} {
+		for _, kind := range []string{kindClientCreds, kindRefresh, kindRefreshDPoP, kindRevoke, kindPassword} {
 			add(kind, alg)
 		}
 	}
@@ -311,7 +311,7 @@ func (b *bench) startAuthsvc(ctx context.Context, alg string) (*server, error) {
 		"SECRET_KEY=" + randomKey(),
 		"REFRESH_SECRET_KEY=" + randomKey(),
 		"JWT_ALGORITHM=" + alg,
-		"JWT_ISSUER=https://auth.bench.test",
+		"JWT_ISSUER=" + benchIssuer,
 		"JWT_AUDIENCE=api.bench.test",
 		"CREDENTIALS_FILE=" + b.creds.path,
 		"STORE=redis",
@@ -403,6 +403,8 @@ func (b *bench) groups(kind string, a *api) []*group {
 		return one([]string{kind}, noSetup, simpleStep(a.issue))
 	case kindRefresh, kindFloodSolo, kindMemory:
 		return one([]string{kindRefresh}, startSession(a), refreshStep(a, 0))
+	case kindRefreshDPoP:
+		return one([]string{kind}, startDPoPSession(a), refreshDPoPStep(a))
 	case kindRevoke:
 		return one([]string{kind}, fillRevokePool(a), revokeStep(a))
 	case kindMixed:
@@ -496,6 +498,7 @@ func (b *bench) measure(ctx context.Context, srv *server, groups []*group, opt l
 		u0, u1         usage
 		err0, err1     error
 		hwmKiB, rssKiB int64
+		ops0, ops1     int64
 		profileDone    chan error
 		calls0, calls1 int64
 	)
@@ -505,6 +508,9 @@ func (b *bench) measure(ctx context.Context, srv *server, groups []*group, opt l
 			calls0 = b.authn.calls.Load()
 			resetPeakRSS(pid)
 			u0, err0 = b.usage(pid)
+			if srv.kind == "authsvc" && err0 == nil {
+				ops0, err0 = storeOps(srv.addr)
+			}
 			if profile != "" && srv.pprof != "" {
 				profileDone = make(chan error, 1)
 				go func() { profileDone <- fetchProfile(srv.pprof, opt.duration, profile) }()
@@ -513,6 +519,9 @@ func (b *bench) measure(ctx context.Context, srv *server, groups []*group, opt l
 		end: func() {
 			calls1 = b.authn.calls.Load()
 			u1, err1 = b.usage(pid)
+			if srv.kind == "authsvc" && err1 == nil {
+				ops1, err1 = storeOps(srv.addr)
+			}
 			if err1 == nil {
 				hwmKiB, err1 = memKiB(pid, "VmHWM")
 			}
@@ -563,6 +572,7 @@ func (b *bench) measure(ctx context.Context, srv *server, groups []*group, opt l
 	res.ServerCores = res.ServerCPUSeconds / sec
 	if requests > 0 {
 		res.CPUPerReqUs = res.ServerCPUSeconds * 1e6 / float64(requests)
+		res.StoreOpsPerReq = float64(ops1-ops0) / float64(requests)
 	}
 	res.RedisCores = (u1.redis - u0.redis).Seconds() / sec
 	res.LoadgenCores = (u1.self - u0.self).Seconds() / sec

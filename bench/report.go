@@ -25,6 +25,9 @@ type runResult struct {
 	LoadgenCores     float64            `json:"loadgen_cores"`
 	PeakRSSMiB       float64            `json:"server_peak_rss_mib"` // VmHWM during the case
 	RSSMiB           float64            `json:"server_rss_mib"`      // VmRSS at its end
+	// StoreOpsPerReq is authsvc's store operations (each one Redis round
+	// trip) per measured request, from its /metrics; 0 for other servers.
+	StoreOpsPerReq float64 `json:"store_ops_per_req,omitempty"`
 	// AuthnCallsPerReq is the user authenticator's calls per request in
 	// the measured interval (password-authenticator: 1 is the promise).
 	AuthnCallsPerReq float64 `json:"authenticator_calls_per_req,omitempty"`
@@ -116,6 +119,24 @@ type floodResult struct {
 	FloodP99Ms    float64   `json:"under_flood_p99_ms"`
 }
 
+// dpopComparison is /refresh with a DPoP proof beside /refresh without,
+// for one algorithm, in the same run.
+type dpopComparison struct {
+	Alg               string  `json:"alg"`
+	RefreshRPS        float64 `json:"refresh_rps"`
+	DPoPRPS           float64 `json:"dpop_rps"`
+	RPSRatio          float64 `json:"rps_ratio"`
+	RefreshP99Ms      float64 `json:"refresh_p99_ms"`
+	DPoPP99Ms         float64 `json:"dpop_p99_ms"`
+	RefreshCPUUs      float64 `json:"refresh_cpu_us_per_req"`
+	DPoPCPUUs         float64 `json:"dpop_cpu_us_per_req"`
+	RefreshStoreOps   float64 `json:"refresh_store_ops_per_req"`
+	DPoPStoreOps      float64 `json:"dpop_store_ops_per_req"`
+	ExtraStoreOpsOK   bool    `json:"at_most_one_more_round_trip"`
+	RefreshRedisCores float64 `json:"refresh_redis_cores"`
+	DPoPRedisCores    float64 `json:"dpop_redis_cores"`
+}
+
 // report is everything one benchmark run found; it is written as JSON.
 type report struct {
 	Time        time.Time            `json:"time"`
@@ -128,6 +149,7 @@ type report struct {
 	GoOAuth2    []refComparison      `json:"gooauth2_comparisons,omitempty"`
 	Bounds      []boundCheck         `json:"password_bounds"`
 	Flood       *floodResult         `json:"refresh_under_login_flood,omitempty"`
+	DPoP        []dpopComparison     `json:"dpop_refresh,omitempty"`
 	Memory      *memoryResult        `json:"memory_check,omitempty"`
 	RedisKeys   map[string]keyCensus `json:"redis_keys"`
 }
@@ -195,6 +217,25 @@ func (b *bench) report() *report {
 		bc.Ratio = ratio(bc.RPS, bc.Bound)
 		bc.CPUEfficiency = ratio(bc.HashMs, bc.CPUMsPerReq)
 		r.Bounds = append(r.Bounds, bc)
+	}
+	for _, c := range b.results {
+		if c.Kind != kindRefreshDPoP || c.Server != "authsvc" {
+			continue
+		}
+		plain := find(kindRefresh+"/"+c.Alg, "authsvc")
+		if plain == nil {
+			continue
+		}
+		p, d := plain.Median, c.Median
+		r.DPoP = append(r.DPoP, dpopComparison{
+			Alg: c.Alg, RefreshRPS: p.RPS, DPoPRPS: d.RPS, RPSRatio: ratio(d.RPS, p.RPS),
+			RefreshP99Ms: p.P99Ms, DPoPP99Ms: d.P99Ms, RefreshCPUUs: p.CPUPerReqUs, DPoPCPUUs: d.CPUPerReqUs,
+			RefreshStoreOps: p.StoreOpsPerReq, DPoPStoreOps: d.StoreOpsPerReq,
+			// Re-logins after a broken chain add a little; more than one
+			// whole operation per request is a regression.
+			ExtraStoreOpsOK:   d.StoreOpsPerReq-p.StoreOpsPerReq <= 1.05,
+			RefreshRedisCores: p.RedisCores, DPoPRedisCores: d.RedisCores,
+		})
 	}
 	solo, flood := find(kindFloodSolo+"/HS256", "authsvc"), find(kindFlood+"/HS256", "authsvc")
 	if solo != nil && flood != nil {
@@ -272,6 +313,7 @@ func medianRun(rs []runResult) runResult {
 		LoadgenCores:     medianOf(rs, func(r runResult) float64 { return r.LoadgenCores }),
 		PeakRSSMiB:       medianOf(rs, func(r runResult) float64 { return r.PeakRSSMiB }),
 		RSSMiB:           medianOf(rs, func(r runResult) float64 { return r.RSSMiB }),
+		StoreOpsPerReq:   medianOf(rs, func(r runResult) float64 { return r.StoreOpsPerReq }),
 	}
 	for _, r := range rs {
 		for name := range r.Parts {
@@ -443,6 +485,20 @@ func (r *report) print(w io.Writer) {
 				f0(p.RPS), f2(p.P50Ms), f2(p.P99Ms), errorsText(p.Errors)})
 		}
 		table(w, []string{"operation", "share", "req/s", "p50 ms", "p99 ms", "errors"}, rows)
+	}
+
+	if len(r.DPoP) > 0 {
+		fmt.Fprintf(w, "\n/refresh with a DPoP proof (ES256, a bound session) beside /refresh without, same run (target: at most one store round trip more)\n\n")
+		rows = nil
+		for _, c := range r.DPoP {
+			rows = append(rows, []string{c.Alg, f0(c.RefreshRPS), f0(c.DPoPRPS), f2(c.RPSRatio),
+				f2(c.RefreshP99Ms), f2(c.DPoPP99Ms), f0(c.RefreshCPUUs), f0(c.DPoPCPUUs),
+				f2(c.RefreshStoreOps), f2(c.DPoPStoreOps), verdict(c.ExtraStoreOpsOK), f2(c.RefreshRedisCores), f2(c.DPoPRedisCores)})
+		}
+		table(w, []string{"alg", "refresh req/s", "DPoP req/s", "ratio", "refresh p99 ms", "DPoP p99 ms",
+			"refresh CPU µs/req", "DPoP CPU µs/req", "refresh store ops/req", "DPoP store ops/req", "≤ +1",
+			"refresh redis cores", "DPoP redis cores"}, rows)
+		fmt.Fprintln(w, "(the DPoP client signs a fresh ES256 proof per request on the same cores; the server verifies it)")
 	}
 
 	if f := r.Flood; f != nil {

@@ -98,7 +98,8 @@ func introspectJKT(tb testing.TB, base, tok string) string {
 
 // TestE2E_DPoP_SessionWithThirdPartyClient runs a whole session with
 // proofs made by panva's dpop package: login, refreshes at /refresh and at
-// /token, introspection, and the refusals that leave the token usable.
+// /token, introspection, the refusals that leave the token usable, and
+// /logout-all.
 func TestE2E_DPoP_SessionWithThirdPartyClient(t *testing.T) {
 	rds := redistest.Start(t)
 	svc := startAuthsvc(t, dpopEnv(t, rds.URL()))
@@ -128,8 +129,17 @@ func TestE2E_DPoP_SessionWithThirdPartyClient(t *testing.T) {
 			other := nodeKeygen(t, "ES256")
 			wantError(t, dpopPost(t, svc.URL+"/refresh", "mobile", mobileSecret, refreshForm(rt),
 				nodeProof(t, other, "POST", testIssuer+"/refresh", "", "")), 400, "invalid_grant")
-			wantDPoPTokens(t, dpopPost(t, svc.URL+"/refresh", "mobile", mobileSecret, refreshForm(rt),
+			r = wantDPoPTokens(t, dpopPost(t, svc.URL+"/refresh", "mobile", mobileSecret, refreshForm(rt),
 				nodeProof(t, k, "POST", testIssuer+"/refresh", "", "")), k.JKT)
+
+			// Logging out everywhere needs the key too.
+			rt = r.str("refresh_token")
+			wantError(t, dpopPost(t, svc.URL+"/logout-all", "mobile", mobileSecret, refreshForm(rt)), 400, "invalid_grant")
+			out := dpopPost(t, svc.URL+"/logout-all", "mobile", mobileSecret, refreshForm(rt),
+				nodeProof(t, k, "POST", testIssuer+"/logout-all", "", ""))
+			if out.Status != http.StatusOK || out.JSON["revoked_sessions"] != 1.0 {
+				t.Fatalf("logout-all with a proof: %d %s, want 200 and 1 session", out.Status, out.Body)
+			}
 		})
 	}
 }

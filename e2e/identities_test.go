@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -548,13 +549,35 @@ func containsAny(list []any, want string) bool {
 }
 
 // TestE2E_MetadataWithoutPublicClients checks that "none" is listed only
-// when a public client exists.
+// when a public client exists, as the credentials in force say: a reload
+// that adds one brings it in.
 func TestE2E_MetadataWithoutPublicClients(t *testing.T) {
 	rds := redistest.Start(t)
-	svc := startAuthsvc(t, baseEnv(t, rds.URL()))
-	md := call(t, http.MethodGet, svc.URL+"/.well-known/oauth-authorization-server", "", "")
-	methods, _ := md.JSON["token_endpoint_auth_methods_supported"].([]any)
-	if containsAny(methods, "none") {
-		t.Errorf("none listed without a public client: %s", md.Body)
+	env := baseEnv(t, rds.URL())
+	svc := startAuthsvc(t, env)
+	hasNone := func() bool {
+		md := call(t, http.MethodGet, svc.URL+"/.well-known/oauth-authorization-server", "", "")
+		methods, _ := md.JSON["token_endpoint_auth_methods_supported"].([]any)
+		return containsAny(methods, "none")
+	}
+	if hasNone() {
+		t.Fatal("none listed without a public client")
+	}
+	data, err := os.ReadFile(identityCredentials(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(env["CREDENTIALS_FILE"], data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !hasNone() {
+		if time.Now().After(deadline) {
+			t.Fatalf("none not listed after a reload that added a public client\n%s", svc.logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

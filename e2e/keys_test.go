@@ -613,3 +613,56 @@ func TestE2E_RefreshKeyRotationAcrossInstances(t *testing.T) {
 		}
 	})
 }
+
+// TestE2E_KeysFileAdminReload checks POST /admin/reload with a key set: a
+// broken set is refused with 400 invalid_config naming the problem and
+// nothing changes; a good one answers with the number of keys the JWKS now
+// publishes.
+func TestE2E_KeysFileAdminReload(t *testing.T) {
+	const opsSecret = "ops-Secret-Capybara-57"
+	rds := redistest.Start(t)
+	kf := newKeyFiles(t)
+	a, b := mustES256(t), mustES256(t)
+	kf.add(t, "a.pem", a)
+	kf.add(t, "b.pem", b)
+	past := time.Now().Add(-time.Hour)
+	env := es256Env(t, rds.URL(), kf.schedule(t, "a.pem", past))
+	creds, err := os.ReadFile(env["CREDENTIALS_FILE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds = fmt.Appendf(creds, "  - client_id: ops\n    client_secret_hash: %q\n    grant_types: [client_credentials]\n    admin: true\n", mustHash(t, opsSecret))
+	kf.write(t, "credentials.yaml", creds)
+	env["CREDENTIALS_FILE"] = filepath.Join(kf.dir, "credentials.yaml")
+	adminAddr := freeAddr(t)
+	env["ADMIN_ADDR"] = adminAddr
+	svc := startAuthsvc(t, env)
+	reload := func() *response {
+		return call(t, http.MethodPost, "http://"+adminAddr+"/admin/reload", "", "", "Authorization", basic("ops", opsSecret))
+	}
+	kidA, kidB := ecThumbprint(&a.PublicKey), ecThumbprint(&b.PublicKey)
+
+	kf.schedule(t, "a.pem", time.Now().Add(time.Hour))
+	r := reload()
+	if r.Status != http.StatusBadRequest || r.str("error") != "invalid_config" || !strings.Contains(string(r.Body), "JWT_KEYS_FILE") ||
+		!strings.Contains(string(r.Body), "no key is active now") {
+		t.Fatalf("reload of a set with no active key: %d %s", r.Status, r.Body)
+	}
+	if kids, _ := jwksKIDs(t, svc.URL); len(kids) != 1 || kids[0] != kidA {
+		t.Fatalf("JWKS changed after a refused reload: %v", kids)
+	}
+
+	kf.schedule(t, "a.pem", past, "b.pem", time.Now().Add(time.Hour))
+	r = reload()
+	if r.Status != http.StatusOK || r.JSON["keys"] != float64(2) {
+		t.Fatalf("reload of a good set: %d %s", r.Status, r.Body)
+	}
+	if kids, _ := jwksKIDs(t, svc.URL); len(kids) != 2 || kids[0] != kidA || kids[1] != kidB {
+		t.Fatalf("JWKS after the reload: %v", kids)
+	}
+	for _, s := range kf.secretsOf() {
+		if strings.Contains(string(r.Body)+svc.logs.String(), s) {
+			t.Fatal("key material in an answer or the log")
+		}
+	}
+}

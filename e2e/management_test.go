@@ -54,21 +54,24 @@ func TestE2E_ManagementListener(t *testing.T) {
 }
 
 // TestE2E_ManagementAddrProblems checks the start-up errors of
-// MANAGEMENT_ADDR: malformed, equal to HTTP_ADDR, or already taken.
+// MANAGEMENT_ADDR: malformed, equal to HTTP_ADDR or ADMIN_ADDR, or already
+// taken.
 func TestE2E_ManagementAddrProblems(t *testing.T) {
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	httpAddr := freeAddr(t)
+	httpAddr, adminAddr := freeAddr(t), freeAddr(t)
 	for _, tc := range []struct{ addr, want string }{
 		{"not-an-address", "MANAGEMENT_ADDR: must be host:port or :port"},
 		{httpAddr, "MANAGEMENT_ADDR: must differ from HTTP_ADDR"},
+		{adminAddr, "MANAGEMENT_ADDR: must differ from ADMIN_ADDR"},
 		{taken.Addr().String(), "MANAGEMENT_ADDR: listen tcp " + taken.Addr().String()},
 	} {
 		env := baseEnv(t, "redis://127.0.0.1:1/0")
 		env["HTTP_ADDR"] = httpAddr
+		env["ADMIN_ADDR"] = adminAddr
 		env["MANAGEMENT_ADDR"] = tc.addr
 		_, stderr, code := runBinary(t, env)
 		if code == 0 || !strings.Contains(stderr, tc.want) {

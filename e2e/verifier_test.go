@@ -5,11 +5,17 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
+	"net/url"
+	"os"
 	"testing"
 	"time"
 
+	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/redistest"
 	"github.com/authsvc/authsvc/internal/testkit"
 	"github.com/authsvc/authsvc/verifier"
@@ -137,5 +143,115 @@ func TestVerifier_FeedDownKeepsLastSetThenStale(t *testing.T) {
 	t.Logf("feed down: last known set used, every token refused (ErrStale) %v after the feed stopped (MaxStale %v)", took, maxStale)
 	if took < maxStale-500*time.Millisecond {
 		t.Errorf("stale after %v, before MaxStale %v", took, maxStale)
+	}
+}
+
+// withAdmin adds an admin client "ops" (generated secret) to env's
+// credentials file and returns its Basic header; each replica then needs its
+// own ADMIN_ADDR.
+func withAdmin(t *testing.T, env map[string]string) string {
+	t.Helper()
+	secret, hash, err := credential.GenerateClientSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := os.ReadFile(env["CREDENTIALS_FILE"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds = append(creds, fmt.Sprintf("  - client_id: ops\n    client_secret_hash: %q\n    admin: true\n", hash)...)
+	if err := os.WriteFile(env["CREDENTIALS_FILE"], creds, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte("ops:"+secret))
+}
+
+// TestVerifier_EndedSessionsReachVerifiersOfBothReplicas ends sessions in
+// every way authsvc offers (revoking the refresh token, a detected reuse,
+// /logout-all, the admin API) on one replica or the other: the session's
+// access token, which carries its sid, is refused by the verifiers of both
+// replicas within 2 seconds. The latencies are printed.
+func TestVerifier_EndedSessionsReachVerifiersOfBothReplicas(t *testing.T) {
+	rds := redistest.Start(t)
+	env, _, secret := feedES256Env(t, rds.URL())
+	opsAuth := withAdmin(t, env)
+	envA, envB := maps.Clone(env), maps.Clone(env)
+	adminA, adminB := freeAddr(t), freeAddr(t)
+	envA["ADMIN_ADDR"], envB["ADMIN_ADDR"] = adminA, adminB
+	a, b := startAuthsvc(t, envA), startAuthsvc(t, envB)
+	va, vb := followingVerifier(t, a, secret, 0), followingVerifier(t, b, secret, 0)
+
+	// session logs alice in on replica a and returns her tokens and sid.
+	session := func(t *testing.T) (access, refresh, sid string) {
+		t.Helper()
+		r := login(t, a.URL)
+		access, refresh = r.str("access_token"), r.str("refresh_token")
+		sid, _ = jwtClaim(t, access, "sid").(string)
+		if sid == "" {
+			t.Fatalf("the access token of a session carries no sid")
+		}
+		return access, refresh, sid
+	}
+	admin := func(t *testing.T, addr, path string) {
+		t.Helper()
+		r := call(t, http.MethodDelete, "http://"+addr+path, "", "", "Authorization", opsAuth)
+		if r.Status != http.StatusOK {
+			t.Fatalf("DELETE %s: %d %s", path, r.Status, r.Body)
+		}
+	}
+	tests := []struct {
+		name string
+		// end ends the session of the tokens given and returns the access
+		// token the verifiers must now refuse.
+		end func(t *testing.T, access, refresh, sid string) string
+	}{
+		{"/revoke of the refresh token on A", func(t *testing.T, access, refresh, _ string) string {
+			if r := postForm(t, a.URL+"/revoke", "token", refresh); r.Status != http.StatusOK {
+				t.Fatalf("revoke: %d", r.Status)
+			}
+			return access
+		}},
+		{"reuse detected on B", func(t *testing.T, _, refresh, _ string) string {
+			r := postForm(t, a.URL+"/refresh", "refresh_token", refresh)
+			if r.Status != http.StatusOK {
+				t.Fatalf("refresh: %d %s", r.Status, r.Body)
+			}
+			newer := r.str("access_token")
+			if _, err := vb.Verify(context.Background(), newer); err != nil {
+				t.Fatalf("the rotated access token: %v", err)
+			}
+			wantError(t, postForm(t, b.URL+"/refresh", "refresh_token", refresh), http.StatusBadRequest, "invalid_grant")
+			return newer
+		}},
+		{"/logout-all on B", func(t *testing.T, access, refresh, _ string) string {
+			if r := postForm(t, b.URL+"/logout-all", "refresh_token", refresh); r.Status != http.StatusOK {
+				t.Fatalf("logout-all: %d %s", r.Status, r.Body)
+			}
+			return access
+		}},
+		{"admin API: DELETE /admin/sessions/{id} on A", func(t *testing.T, access, _, sid string) string {
+			admin(t, adminA, "/admin/sessions/"+url.PathEscape(sid))
+			return access
+		}},
+		{"admin API: DELETE /admin/subjects/{sub}/sessions on B", func(t *testing.T, access, _, _ string) string {
+			admin(t, adminB, "/admin/subjects/alice/sessions")
+			return access
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			access, refresh, sid := session(t)
+			for _, v := range []*verifier.Verifier{va, vb} {
+				if _, err := v.Verify(context.Background(), access); err != nil {
+					t.Fatalf("a fresh token refused: %v", err)
+				}
+			}
+			sent := time.Now()
+			refused := tt.end(t, access, refresh, sid)
+			for name, v := range map[string]*verifier.Verifier{"A": va, "B": vb} {
+				took := untilRefused(t, v, refused, verifier.ErrRevoked, sent, 2*time.Second)
+				t.Logf("%s: refused by the verifier of replica %s %v after the request was sent", tt.name, name, took)
+			}
+		})
 	}
 }

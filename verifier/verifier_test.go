@@ -69,9 +69,34 @@ func TestVerify_Claims(t *testing.T) {
 	if !c.HasScope("write") || c.HasScope("admin") {
 		t.Errorf("HasScope wrong for %v", c.Scope)
 	}
-	if c.Extra["type"] != "access" || c.Extra["iss"] != f.srv.URL || c.Extra["sub"] != nil {
-		t.Errorf("Extra = %v", c.Extra)
+	if c.Extra != nil || c.SessionID != "" {
+		t.Errorf("a token without custom claims: Extra = %v, SessionID = %q", c.Extra, c.SessionID)
 	}
+
+	// sid has its field; custom claims land in Extra, even with keys
+	// that look like known ones inside them.
+	hdr, mc := splitJWT(t, f.token(t, "jti-8", "read"))
+	mc["sid"] = "s-1"
+	mc["tenant"] = "acme"
+	mc["roles"] = []any{"admin", map[string]any{"sub": "x"}}
+	c, err = v.Verify(context.Background(), signWith(t, hdr, mc, f.cfg.PrivateKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SessionID != "s-1" || c.Extra["tenant"] != "acme" || len(c.Extra) != 2 || c.Extra["sub"] != nil {
+		t.Errorf("SessionID = %q, Extra = %v", c.SessionID, c.Extra)
+	}
+}
+
+// signWith signs claims under header with the ES256 key.
+func signWith(t testing.TB, header map[string]any, claims jwt.MapClaims, key any) string {
+	t.Helper()
+	tok := jwt.Token{Header: header, Claims: claims, Method: jwt.SigningMethodES256}
+	s, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // TestVerify_KnownKeyDoesNoIO verifies many tokens of a known key: the JWKS
@@ -238,4 +263,22 @@ func signHS(t testing.TB, header map[string]any, claims jwt.MapClaims, secret []
 		t.Fatal(err)
 	}
 	return s
+}
+
+func TestOtherKeys(t *testing.T) {
+	for in, want := range map[string]bool{
+		`{"iss":"a","sub":"b","aud":["x","y"],"exp":1,"cnf":{"jkt":"z"}}`: false,
+		`{"iss":"a","tenant":"t"}`:                                        true,
+		`{"iss":"a","roles":[{"tenant":1}],"sub":"b"}`:                    true,
+		`{"iss":"a","cnf":{"other":1}}`:                                   false,
+		`{"iss":"a","aud":["tenant"]}`:                                    false,
+		`{"iss":"a","s\u0075b":"b"}`:                                      true,
+		`{"iss":"a\"tenant\":1"}`:                                         false,
+		`{"iss":"a`:                                                       true,
+		`{}`:                                                              false,
+	} {
+		if got := verifier.OtherKeys([]byte(in)); got != want {
+			t.Errorf("otherKeys(%s) = %v, want %v", in, got, want)
+		}
+	}
 }

@@ -65,15 +65,8 @@ func serveAdmin(p adminParts) (addr string, stop func(ctx context.Context) error
 	if err != nil {
 		return "", nil, fmt.Errorf("ADMIN_ADDR: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      30 * time.Second, // ending thousands of sessions
-		IdleTimeout:       90 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(h, p.log)
+	srv.WriteTimeout = 30 * time.Second // ending thousands of sessions
 	scheme := "http"
 	if p.certs != nil {
 		scheme = "https"

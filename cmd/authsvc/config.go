@@ -393,6 +393,8 @@ func (c *Config) Validate() []error {
 			bad("MANAGEMENT_ADDR", "must be host:port or :port")
 		} else if c.ManagementAddr == c.HTTPAddr {
 			bad("MANAGEMENT_ADDR", "must differ from HTTP_ADDR")
+		} else if c.ManagementAddr == c.AdminAddr {
+			bad("MANAGEMENT_ADDR", "must differ from ADMIN_ADDR")
 		}
 	}
 	errs = append(errs, c.validateDPoP()...)

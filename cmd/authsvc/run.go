@@ -228,7 +228,7 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		Ready:         svc.Ready,
 		Issuer:        cfg.JWTIssuer,
 		Scopes:        creds.Scopes(),
-		PublicClients: creds.HasPublicClients(),
+		PublicClients: func() bool { return svc.Credentials().HasPublicClients() },
 		Metrics:       m.Handler(),
 		Observe:       m.ObserveRequest,
 		RateLimit:     rateLimit,

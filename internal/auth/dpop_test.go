@@ -5,6 +5,8 @@ import (
 	"crypto/elliptic"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/authsvc/authsvc/internal/auth"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/issuer"
+	"github.com/authsvc/authsvc/internal/store"
 	"github.com/authsvc/authsvc/internal/store/memory"
 	"github.com/authsvc/authsvc/internal/testkit"
 )
@@ -22,6 +25,7 @@ import (
 type dpopFixture struct {
 	svc     *auth.Service
 	iss     *issuer.Issuer
+	creds   *credential.Set
 	clock   *testkit.Clock
 	secrets map[string]string
 	key     *dpop.Signer // the client's DPoP key
@@ -62,6 +66,7 @@ func newDPoPFixture(t *testing.T, nonces bool) *dpopFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.creds = creds
 	checker, err := dpop.NewChecker(dpop.Options{Leeway: 30 * time.Second, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -305,5 +310,98 @@ func TestDPoP_Nonces(t *testing.T) {
 	wantCode(t, err, auth.UseDPoPNonce)
 	if _, err = f.refresh("mobile", set.RefreshToken, in("/refresh", f.proof(t, f.key, "/refresh", f.svc.DPoPNonce()))); err != nil {
 		t.Fatalf("refresh after use_dpop_nonce: %v", err)
+	}
+}
+
+// countingStore counts the store calls (each one Redis round trip in the
+// Redis store) the service makes.
+type countingStore struct {
+	store.Store
+	mu    sync.Mutex
+	calls []string
+}
+
+func (c *countingStore) note(op string) {
+	c.mu.Lock()
+	c.calls = append(c.calls, op)
+	c.mu.Unlock()
+}
+
+func (c *countingStore) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.calls
+	c.calls = nil
+	return out
+}
+
+func (c *countingStore) Rotate(ctx context.Context, req store.RotateRequest) (store.RotateResult, error) {
+	c.note("Rotate")
+	return c.Store.Rotate(ctx, req)
+}
+
+func (c *countingStore) UseProof(ctx context.Context, id string, until time.Time) (bool, error) {
+	c.note("UseProof")
+	return c.Store.UseProof(ctx, id, until)
+}
+
+func (c *countingStore) CreateSession(ctx context.Context, s store.Session, first store.Token) error {
+	c.note("CreateSession")
+	return c.Store.CreateSession(ctx, s, first)
+}
+
+// TestDPoP_RefreshCostsOneStoreCallMore: a refresh with a proof makes one
+// store call more than one without, the proof's jti; the binding is checked
+// inside the rotation itself.
+func TestDPoP_RefreshCostsOneStoreCallMore(t *testing.T) {
+	f := newDPoPFixture(t, false)
+	cs := &countingStore{Store: memory.New(f.clock.Now)}
+	f.svc = auth.New(auth.Config{AccessTTL: accessTTL, RefreshTTL: refreshTTL, SessionMaxTTL: 24 * time.Hour, ClockSkew: 30 * time.Second},
+		auth.Deps{Issuer: f.iss, Store: cs, Credentials: f.creds, Now: f.clock.Now,
+			DPoP: auth.DPoPConfig{BaseURL: testIssuer}})
+
+	bearer, err := f.login("web", in("/token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound, err := f.login("mobile", in("/token", f.proof(t, f.key, "/token", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs.take()
+	if _, err := f.refresh("web", bearer.RefreshToken, in("/refresh")); err != nil {
+		t.Fatal(err)
+	}
+	without := cs.take()
+	if _, err := f.refresh("mobile", bound.RefreshToken, in("/refresh", f.proof(t, f.key, "/refresh", ""))); err != nil {
+		t.Fatal(err)
+	}
+	with := cs.take()
+	if !slices.Equal(without, []string{"Rotate"}) || !slices.Equal(with, []string{"UseProof", "Rotate"}) {
+		t.Errorf("store calls: without DPoP %v, with %v; want [Rotate] and [UseProof Rotate]", without, with)
+	}
+}
+
+// TestDPoP_LogoutAllOfABoundSession: /logout-all of a bound session needs a
+// proof by its key; without one nothing ends.
+func TestDPoP_LogoutAllOfABoundSession(t *testing.T) {
+	f := newDPoPFixture(t, false)
+	set, err := f.login("mobile", in("/token", f.proof(t, f.key, "/token", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logoutAll := func(m auth.Meta) (int, error) {
+		return f.svc.LogoutAll(context.Background(), auth.LogoutAllRequest{RefreshToken: set.RefreshToken, Client: f.client("mobile")}, m)
+	}
+	_, err = logoutAll(in("/logout-all"))
+	wantCode(t, err, auth.InvalidGrant)
+	_, err = logoutAll(in("/logout-all", f.proof(t, f.other, "/logout-all", "")))
+	wantCode(t, err, auth.InvalidGrant)
+	_, err = logoutAll(in("/logout-all", f.proof(t, f.key, "/refresh", "")))
+	wantCode(t, err, auth.InvalidDPoPProof)
+
+	n, err := logoutAll(in("/logout-all", f.proof(t, f.key, "/logout-all", "")))
+	if err != nil || n != 1 {
+		t.Fatalf("LogoutAll with the key: %d, %v; want 1 session ended", n, err)
 	}
 }

@@ -31,6 +31,9 @@ type fixture struct {
 	svc     *auth.Service
 	clock   *testkit.Clock
 	secrets map[string]string // client_id → secret
+	// yaml is the credentials file the fixture started with, for tests
+	// that reload an edited copy.
+	yaml string
 
 	mu     sync.Mutex
 	events []auth.Event // every audit event, in order
@@ -96,6 +99,7 @@ func newFixtureWith(t *testing.T, wrap func(store.Store) store.Store, cfg ...aut
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.yaml = yaml
 	c := auth.Config{AccessTTL: accessTTL, RefreshTTL: refreshTTL, SessionMaxTTL: 24 * time.Hour, ClockSkew: 30 * time.Second}
 	if len(cfg) > 0 {
 		o := cfg[0]

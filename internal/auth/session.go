@@ -150,9 +150,14 @@ type LogoutAllRequest struct {
 // of its rotation); an invalid, expired, revoked or forged token is
 // InvalidGrant and ends nothing, and a rotated-away token is a reuse: its
 // session is revoked, as at refresh. Client authentication is as for
-// Refresh.
+// Refresh. A session bound to a DPoP key needs a proof made with it (RFC
+// 9449): without one the answer is InvalidGrant and nothing ends.
 func (s *Service) LogoutAll(ctx context.Context, req LogoutAllRequest, m Meta) (int, error) {
 	credential.NoteActivity()
+	jkt, err := s.checkProof(ctx, m.DPoP)
+	if err != nil {
+		return 0, err
+	}
 	var client *credential.Client
 	if req.Client != nil {
 		// A public client sends its client_id alone, as for Refresh.
@@ -174,7 +179,7 @@ func (s *Service) LogoutAll(ctx context.Context, req LogoutAllRequest, m Meta) (
 	}
 	now := s.now()
 	subject, ended, err := s.store.LogoutAll(ctx, store.LogoutAllRequest{
-		SessionID: rc.SessionID, Presented: rc.ID, Now: now, Grace: s.cfg.ReuseGrace,
+		SessionID: rc.SessionID, Presented: rc.ID, Now: now, Grace: s.cfg.ReuseGrace, JKT: jkt,
 	})
 	switch {
 	case errors.Is(err, store.ErrReused):
@@ -185,6 +190,8 @@ func (s *Service) LogoutAll(ctx context.Context, req LogoutAllRequest, m Meta) (
 		return 0, &Error{Code: InvalidGrant, Description: "refresh token was already used; the session is revoked", Err: err}
 	case errors.Is(err, store.ErrNotFound):
 		return 0, &Error{Code: InvalidGrant, Description: errBadRefresh, Err: err}
+	case errors.Is(err, store.ErrKeyMismatch):
+		return 0, &Error{Code: InvalidGrant, Description: errDPoPWrongKey, Err: err}
 	case err != nil:
 		return 0, storeError(err)
 	}

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/authsvc/authsvc/internal/claims"
+	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/jsonenc"
 )
 
@@ -264,7 +265,7 @@ func parseAnswer(data []byte) (User, error) {
 		return User{}, fmt.Errorf("%w: the answer has no sub", ErrUnavailable)
 	}
 	for _, sc := range a.Scopes {
-		if !validScope(sc) {
+		if !credential.ValidScope(sc) {
 			return User{}, fmt.Errorf("%w: the answer's scopes hold an invalid scope token", ErrUnavailable)
 		}
 	}
@@ -276,17 +277,4 @@ func parseAnswer(data []byte) (User, error) {
 		}
 	}
 	return u, nil
-}
-
-// validScope reports whether s is a scope-token of RFC 6749 §3.3.
-func validScope(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }

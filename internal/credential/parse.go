@@ -537,7 +537,7 @@ func checkScopes(scopes []string) []string {
 	seen := map[string]bool{}
 	for _, sc := range scopes {
 		switch {
-		case !validScope(sc):
+		case !ValidScope(sc):
 			issues = append(issues, fmt.Sprintf("scopes: %s is not a valid scope token (RFC 6749 §3.3)", quoteShort(sc)))
 		case seen[sc]:
 			issues = append(issues, fmt.Sprintf("scopes: %s given twice", quoteShort(sc)))
@@ -624,9 +624,9 @@ func hasAlias(n *yaml.Node) bool {
 	return false
 }
 
-// validScope reports whether s is a scope-token of RFC 6749 §3.3:
+// ValidScope reports whether s is a scope-token of RFC 6749 §3.3:
 // 1*( %x21 / %x23-5B / %x5D-7E ).
-func validScope(s string) bool {
+func ValidScope(s string) bool {
 	if s == "" {
 		return false
 	}

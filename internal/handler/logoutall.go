@@ -21,7 +21,7 @@ func logoutAllHandler(svc *auth.Service) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		n, err := svc.LogoutAll(c.Request().Context(), auth.LogoutAllRequest{RefreshToken: rt, Client: ca}, meta(c))
+		n, err := svc.LogoutAll(c.Request().Context(), auth.LogoutAllRequest{RefreshToken: rt, Client: ca}, tokenMeta(c, svc))
 		if err != nil {
 			return err
 		}

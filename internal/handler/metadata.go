@@ -74,11 +74,12 @@ func metadataDocument(issuer string, scopes, dpopAlgs []string, public bool) []b
 	return b
 }
 
-// metadataHandler serves the RFC 8414 document. Like the JWKS, it changes
-// only on a restart with new configuration.
-func metadataHandler(doc []byte) echo.HandlerFunc {
+// metadataHandler serves the RFC 8414 document doc returns: one of the
+// documents built at start-up, chosen by the credentials in force (a public
+// client added by a reload brings "none" in).
+func metadataHandler(doc func() []byte) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=300")
-		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, doc)
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, doc())
 	}
 }

@@ -40,9 +40,10 @@ type Deps struct {
 	Issuer string
 	// Scopes are published as scopes_supported; empty omits the field.
 	Scopes []string
-	// PublicClients tells whether a public client exists; the metadata then
-	// lists the "none" authentication method.
-	PublicClients bool
+	// PublicClients tells whether a public client exists now (the
+	// credentials in force, which a reload changes); the metadata then
+	// lists the "none" authentication method. Nil means none.
+	PublicClients func() bool
 	// Metrics, when set, serves GET /metrics.
 	Metrics http.Handler
 	// Observe, when set, is told of every request once it is answered: its
@@ -121,7 +122,15 @@ func routes(e *echo.Echo, d Deps) {
 	if d.Auth != nil {
 		dpopAlgs = d.Auth.DPoPAlgs()
 	}
-	e.GET("/.well-known/oauth-authorization-server", metadataHandler(metadataDocument(d.Issuer, d.Scopes, dpopAlgs, d.PublicClients)))
+	// Both forms are built once; each request picks the one that matches
+	// the credentials in force.
+	withNone, withoutNone := metadataDocument(d.Issuer, d.Scopes, dpopAlgs, true), metadataDocument(d.Issuer, d.Scopes, dpopAlgs, false)
+	e.GET("/.well-known/oauth-authorization-server", metadataHandler(func() []byte {
+		if d.PublicClients != nil && d.PublicClients() {
+			return withNone
+		}
+		return withoutNone
+	}))
 	operationRoutes(e, d)
 }
 

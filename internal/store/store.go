@@ -114,6 +114,11 @@ type LogoutAllRequest struct {
 	// Grace is REFRESH_REUSE_GRACE: the previous token is accepted within
 	// Grace of its rotation, as Rotate accepts a retry.
 	Grace time.Duration
+	// JKT is the thumbprint of the key of the request's DPoP proof, empty
+	// when it has none. A session bound to a key (Session.JKT) ends its
+	// subject's sessions only with it: otherwise, after the reuse check,
+	// LogoutAll returns ErrKeyMismatch and nothing changes.
+	JKT string
 }
 
 // tagLen is the length of the subject tag that starts every session id.

@@ -211,6 +211,9 @@ func (s *Store) LogoutAll(_ context.Context, req store.LogoutAllRequest) (string
 		return "", nil, fmt.Errorf("memory: logout all %s: %w", req.SessionID, store.ErrNotFound)
 	case req.Presented == f.current.ID,
 		req.Presented == f.previous && req.Grace > 0 && req.Now.Sub(f.rotatedAt) <= req.Grace:
+		if f.session.JKT != "" && req.JKT != f.session.JKT {
+			return "", nil, fmt.Errorf("memory: logout all %s: %w", req.SessionID, store.ErrKeyMismatch)
+		}
 		return f.session.Subject, s.endSubject(f.session.Subject, now), nil
 	default:
 		s.drop(req.SessionID)

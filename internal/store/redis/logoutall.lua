@@ -7,10 +7,12 @@
 -- ARGV[3]  grace (ms; 0: only the current token is accepted)
 -- ARGV[4]  the session id
 -- ARGV[5]  BASE, the family key prefix of the index's tag
--- Returns {0} not found, {3} reused (that family is deleted), or {1, sub,
--- ended ids...}.
+-- ARGV[6]  the thumbprint of the request's DPoP proof key ('' for none)
+-- Returns {0} not found, {3} reused (that family is deleted), {4} the
+-- session is bound to another DPoP key (nothing changed), or {1, sub, ended
+-- ids...}.
 local fam, idx, sid, now = KEYS[1], KEYS[2], ARGV[4], tonumber(ARGV[2])
-local f = redis.call('HMGET', fam, 'sub', 'cur', 'exp', 'prev', 'rot')
+local f = redis.call('HMGET', fam, 'sub', 'cur', 'exp', 'prev', 'rot', 'jkt')
 if not f[2] then
   return {0}
 end
@@ -29,6 +31,11 @@ if not ok then
   redis.call('DEL', fam)
   unindex(idx, sid)
   return {3}
+end
+-- A session bound to a DPoP key (RFC 9449 section 5) needs a proof by it.
+local jkt = f[6] or ''
+if jkt ~= '' and ARGV[6] ~= jkt then
+  return {4}
 end
 local reply = end_subject(idx, ARGV[5], f[1], now, {1, f[1]})
 if redis.call('EXISTS', fam) == 1 then

@@ -512,7 +512,7 @@ func (s *Store) LogoutAll(ctx context.Context, req store.LogoutAllRequest) (stri
 		return "", nil, fmt.Errorf("redisstore: logout all: %w: %w", store.ErrNotFound, errUntagged)
 	}
 	reply, err := logoutAllScript.Run(ctx, s.client, []string{fam, idx},
-		req.Presented, millis(req.Now), max(req.Grace.Milliseconds(), 0), req.SessionID, base).Slice()
+		req.Presented, millis(req.Now), max(req.Grace.Milliseconds(), 0), req.SessionID, base, req.JKT).Slice()
 	if err != nil {
 		return "", nil, s.fail("logout all", err)
 	}
@@ -524,6 +524,8 @@ func (s *Store) LogoutAll(ctx context.Context, req store.LogoutAllRequest) (stri
 		return "", nil, fmt.Errorf("redisstore: logout all %s: %w", req.SessionID, store.ErrNotFound)
 	case code == rotateReused:
 		return "", nil, fmt.Errorf("redisstore: logout all %s: %w", req.SessionID, store.ErrReused)
+	case code == rotateWrongKey:
+		return "", nil, fmt.Errorf("redisstore: logout all %s: %w", req.SessionID, store.ErrKeyMismatch)
 	case len(vals) == 0:
 		return "", nil, fmt.Errorf("redisstore: logout all %s: script reply has no subject", req.SessionID)
 	}

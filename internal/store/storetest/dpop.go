@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -98,4 +99,39 @@ func testDPoPReuseWins(t *testing.T, newHarness harnessFunc) {
 	res, err := rotateDPoP(h, s.ID, first.ID, newToken(h, liveTTL), 0, "", true)
 	checkRotateErr(t, res, err, store.ErrReused)
 	checkSessionGone(t, h, s.ID)
+}
+
+func testDPoPBoundLogoutAll(t *testing.T, newHarness harnessFunc) {
+	h := newHarness(t)
+	s, first := newSession(h), newToken(h, liveTTL)
+	s.JKT = keyA
+	mustCreate(t, h, s, first)
+	other := newSessionOf(h, s.Subject, "client-"+newID())
+	otherFirst := newToken(h, liveTTL)
+	mustCreate(t, h, other, otherFirst)
+
+	logoutAll := func(presented, jkt string) ([]string, error) {
+		_, ended, err := h.Store.LogoutAll(context.Background(), store.LogoutAllRequest{
+			SessionID: s.ID, Presented: presented, Now: h.Clock.Now(), JKT: jkt,
+		})
+		return ended, err
+	}
+	for _, jkt := range []string{"", keyB} {
+		if _, err := logoutAll(first.ID, jkt); !errors.Is(err, store.ErrKeyMismatch) {
+			t.Fatalf("LogoutAll with key %q: %v, want ErrKeyMismatch", jkt, err)
+		}
+	}
+	// Nothing ended.
+	checkSession(t, h, s, first)
+	checkSession(t, h, other, otherFirst)
+
+	ended, err := logoutAll(first.ID, keyA)
+	if err != nil {
+		t.Fatalf("LogoutAll with the session's key: %v", err)
+	}
+	if len(ended) != 2 {
+		t.Errorf("LogoutAll ended %d sessions, want 2", len(ended))
+	}
+	checkSessionGone(t, h, s.ID)
+	checkSessionGone(t, h, other.ID)
 }

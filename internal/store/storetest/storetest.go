@@ -153,6 +153,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 		{"DPoPBoundSessionRotatesOnlyWithItsKey", testDPoPBoundSession},
 		{"DPoPProofRequired", testDPoPProofRequired},
 		{"DPoPReuseWinsOverKeyMismatch", testDPoPReuseWins},
+		{"DPoPBoundLogoutAllNeedsTheKey", testDPoPBoundLogoutAll},
 		{"Ping", testPing},
 		{"IndexListsSubjectSessionsOldestFirst", testIndexList},
 		{"IndexEndOneSession", testIndexEndOne},
