@@ -10,7 +10,7 @@ DEV_ENV := configs/dev.env
 # docker compose v2 when present, else the v1 docker-compose.
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 
-.PHONY: help build run test test-short lint fmt tidy chart-check bench bench-compare bench-micro fuzz clean compose-up compose-down compose-config
+.PHONY: help build run test test-short lint golangci-lint fmt tidy chart-check bench bench-compare bench-micro fuzz clean compose-up compose-down compose-config
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
@@ -46,9 +46,24 @@ test: ## run every test with the race detector (needs redis-server, node and npm
 	@# under attack) run verbosely so that their counts stay in the output.
 	$(GO) test -race -count=1 -timeout 10m -v -run '^TestFault_' ./e2e
 
-lint: ## gofmt and go vet
+# golangci-lint, pinned: `make lint` and CI run this version, installed once
+# per machine into a cache directory outside the clone.
+GOLANGCI_LINT_VERSION ?= v2.15.0
+TOOLS_DIR             ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/authsvc-tools/golangci-lint-$(GOLANGCI_LINT_VERSION)
+GOLANGCI_LINT         := $(TOOLS_DIR)/golangci-lint
+
+golangci-lint: $(GOLANGCI_LINT) ## install the pinned golangci-lint (GOLANGCI_LINT_VERSION) unless present
+
+$(GOLANGCI_LINT):
+	@echo "installing golangci-lint $(GOLANGCI_LINT_VERSION) into $(TOOLS_DIR)"
+	GOBIN=$(TOOLS_DIR) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+lint: $(GOLANGCI_LINT) ## gofmt, go vet and golangci-lint (.golangci.yml) over both modules
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd bench && $(GO) vet ./...
+	$(GOLANGCI_LINT) run ./...
+	cd bench && $(GOLANGCI_LINT) run --config ../.golangci.yml ./...
 
 fmt: ## format the code
 	gofmt -w $$(git ls-files '*.go')

@@ -95,6 +95,10 @@ func TestE2E_CheckConfig(t *testing.T) {
 		{"unreadable credentials", with("CREDENTIALS_FILE", "/nonexistent/creds.yaml"), []string{"CREDENTIALS_FILE: "}},
 		{"bad private key", with("JWT_ALGORITHM", "ES256", "JWT_PRIVATE_KEY_FILE", badKey), []string{"JWT_PRIVATE_KEY_FILE: "}},
 		{"missing TLS files", with("TLS_CERT_FILE", "/nonexistent/cert.pem", "TLS_KEY_FILE", "/nonexistent/key.pem"), []string{"/nonexistent/cert.pem"}},
+		{"unknown DPoP algorithm", with("DPOP_SIGNING_ALGS", "ES256,HS256"), []string{"DPOP_SIGNING_ALGS"}},
+		{"authenticator URL", with("USER_AUTHENTICATOR_URL", "ftp://authn.example"), []string{"USER_AUTHENTICATOR_URL"}},
+		{"tracing protocol", with("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1", "OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+			[]string{"OTEL_EXPORTER_OTLP_PROTOCOL: must be http/protobuf or grpc"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

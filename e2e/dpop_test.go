@@ -60,7 +60,6 @@ clients:
 
 var (
 	aliceLogin = url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {alicePassword}}
-	secrets    = map[string]string{"mobile": mobileSecret, "web": webSecret}
 )
 
 // refreshForm is the body of POST /refresh.

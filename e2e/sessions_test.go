@@ -168,6 +168,17 @@ func TestE2E_LogoutAllEndsEverySessionOfTheSubject(t *testing.T) {
 	for i, at := range accessTokens {
 		wantInactive(t, introspect(t, svc.URL, at), fmt.Sprintf("access token %d after logout-all", i))
 	}
+	// Every ended session is on the revocation feed.
+	feed := adminCall(t, http.MethodGet, svc.URL+"/revocations", "intro", introSecret)
+	if feed.Status != http.StatusOK {
+		t.Fatalf("/revocations: %d %s", feed.Status, feed.Body)
+	}
+	for i, at := range accessTokens {
+		_, c := unverifiedClaims(t, at)
+		if !strings.Contains(string(feed.Body), fmt.Sprintf(`"sid":%q`, c["sid"])) {
+			t.Errorf("session of access token %d is not on the revocation feed: %s", i, feed.Body)
+		}
+	}
 	wantError(t, refresh(t, svc.URL, rotated.str("refresh_token")), http.StatusBadRequest, "invalid_grant")
 	wantError(t, refresh(t, svc.URL, sessions[1].str("refresh_token"), "other", otherSecret), http.StatusBadRequest, "invalid_grant")
 	// Another subject is untouched.
@@ -498,5 +509,30 @@ func waitLog(t *testing.T, p *proc, s string) {
 			t.Fatalf("no %q in the log within %v\n%s", s, reloadTimeout, p.logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestE2E_MaxSessionsPerSubjectEndsTheOldest(t *testing.T) {
+	rds := redistest.Start(t)
+	svc, admin := startWithAdmin(t, rds, map[string]string{"MAX_SESSIONS_PER_SUBJECT": "2"})
+	var logins []*response
+	for range 3 {
+		logins = append(logins, loginAs(t, svc.URL, "alice", alicePassword))
+	}
+	wantInactive(t, introspect(t, svc.URL, logins[0].str("access_token")), "the oldest session's access token")
+	wantError(t, refresh(t, svc.URL, logins[0].str("refresh_token")), http.StatusBadRequest, "invalid_grant")
+	for i, l := range logins[1:] {
+		if introspect(t, svc.URL, l.str("access_token")).JSON["active"] != true {
+			t.Errorf("session %d ended, want only the oldest ended", i+1)
+		}
+	}
+	r := adminCall(t, http.MethodGet, admin+"/admin/subjects/alice/sessions", "ops", adminSecret)
+	if list, _ := r.JSON["sessions"].([]any); len(list) != 2 {
+		t.Errorf("alice has %d sessions listed, want 2: %s", len(list), r.Body)
+	}
+	_, c := unverifiedClaims(t, logins[0].str("access_token"))
+	feed := adminCall(t, http.MethodGet, svc.URL+"/revocations", "intro", introSecret)
+	if !strings.Contains(string(feed.Body), fmt.Sprintf(`"sid":%q`, c["sid"])) {
+		t.Errorf("the ended session is not on the revocation feed: %s", feed.Body)
 	}
 }

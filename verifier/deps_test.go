@@ -10,8 +10,10 @@ import (
 // library, golang-jwt, golang.org/x and go-jose only, and nothing of
 // authsvc's internal packages; Echo only in echoverifier.
 func TestDependencies(t *testing.T) {
+	// github.com/authsvc/authsvc/dpop is the DPoP proof check authsvc itself
+	// uses, a public package of this module with the same dependencies.
 	allowed := []string{"github.com/golang-jwt/jwt/v5", "golang.org/x/", "github.com/go-jose/go-jose/v4",
-		"github.com/authsvc/authsvc/verifier"}
+		"github.com/authsvc/authsvc/verifier", "github.com/authsvc/authsvc/dpop"}
 	for pkg, extra := range map[string][]string{
 		"github.com/authsvc/authsvc/verifier":              nil,
 		"github.com/authsvc/authsvc/verifier/echoverifier": {"github.com/labstack/", "github.com/mattn/", "github.com/valyala/"},

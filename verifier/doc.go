@@ -42,7 +42,15 @@
 //
 // # DPoP
 //
-// A token bound to a key (claim cnf.jkt, RFC 9449) is refused when presented
-// as a Bearer token. Proof checking for the DPoP scheme lives in
-// VerifyRequest; until it is added, such requests are refused as well.
+// A token bound to a key (claim cnf.jkt, RFC 9449) is accepted only as
+// "Authorization: DPoP <token>" together with a DPoP header holding a proof
+// for that very request: htm the request's method, htu its URL (PublicURL,
+// or the scheme and Host of the request, followed by the path; the query is
+// ignored), ath the hash of the token, signed by the key of cnf.jkt, and a
+// jti this Verifier has not accepted before (an in-memory cache remembers
+// each for the proof's lifetime; with several instances of a resource
+// server, a proof could be replayed once per instance within that minute).
+// A bound token sent as Bearer, or to Verify, is refused (ErrDPoPBound); a
+// bad proof gives ErrInvalidDPoPProof and the answer
+// `WWW-Authenticate: DPoP error="invalid_dpop_proof", algs="…"`.
 package verifier

@@ -44,5 +44,4 @@ var (
 	errAlg         = errors.New("header alg does not match the key")
 	errType        = errors.New(`claim type is not "access"`)
 	errMissing     = errors.New("a required claim (iat, jti or sub) is missing")
-	errDPoPScheme  = errors.New("DPoP proofs are not supported by this verifier yet")
 )

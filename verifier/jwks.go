@@ -30,7 +30,6 @@ const (
 	unknownKIDInterval = 10 * time.Second
 	// minRefresh and maxRefresh clamp the JWKS max-age; defaultRefresh is
 	// used when the JWKS says nothing (or no-store/no-cache).
-	minRefresh     = 30 * time.Second
 	maxRefresh     = 24 * time.Hour
 	defaultRefresh = 5 * time.Minute
 	// retryRefresh is the pause after a failed background fetch.
@@ -40,6 +39,10 @@ const (
 	// minRSABits is the smallest RSA key accepted, as in authsvc.
 	minRSABits = 2048
 )
+
+// minRefresh is the shortest time a JWKS is used before it is fetched
+// again, whatever its max-age says (a variable for the tests).
+var minRefresh = 30 * time.Second
 
 // metadata are the fields of the issuer's RFC 8414 document the Verifier
 // uses.
@@ -175,10 +178,7 @@ func refreshAfter(cc string) time.Duration {
 // keeps the keys in use and is tried again after retryRefresh.
 func (j *jwksSource) run(ctx context.Context) {
 	for {
-		wait := time.Until(time.Unix(0, j.next.Load()))
-		if wait < 0 {
-			wait = 0
-		}
+		wait := max(time.Unix(0, j.next.Load()).Sub(j.now()), 0)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -186,7 +186,7 @@ func (j *jwksSource) run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if time.Until(time.Unix(0, j.next.Load())) > 0 {
+		if time.Unix(0, j.next.Load()).After(j.now()) {
 			continue // an unknown kid fetched meanwhile
 		}
 		if err := j.fetch(ctx); err != nil {

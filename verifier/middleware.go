@@ -75,14 +75,6 @@ func credentials(r *http.Request) (scheme, token string, err error) {
 	return scheme, token, nil
 }
 
-// verifyDPoP is the extension point for DPoP-bound tokens (RFC 9449 §7):
-// the proof in the DPoP header must match the request (htm, htu from
-// PublicURL or the request, ath of the token, the key of cnf.jkt, a fresh
-// jti). Until proof checking is added every such request is refused.
-func (v *Verifier) verifyDPoP(_ *http.Request, _ string) (*Claims, error) {
-	return nil, fmt.Errorf("%w: %w", ErrInvalidToken, errDPoPScheme)
-}
-
 // errorBody is the JSON body of an error answer.
 type errorBody struct {
 	Error       string `json:"error"`
@@ -138,6 +130,17 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusUnauthorized, scheme, errorBody{
 			Error: "unauthorized", Description: "an access token is required",
 		})
+	case errors.As(err, new(*dpopError)):
+		// RFC 9449 §7.1: the DPoP challenge names the accepted algorithms.
+		var de *dpopError
+		errors.As(err, &de)
+		code := "invalid_token"
+		if errors.Is(err, ErrInvalidDPoPProof) {
+			code = "invalid_dpop_proof"
+		}
+		writeError(w, http.StatusUnauthorized, fmt.Sprintf(`DPoP error="%s", algs="%s"`, code, de.algs), errorBody{
+			Error: code, Description: describe(err),
+		})
 	default:
 		writeError(w, http.StatusUnauthorized, scheme+` error="invalid_token"`, errorBody{
 			Error: "invalid_token", Description: describe(err),
@@ -155,6 +158,8 @@ func describe(err error) string {
 		return "the access token has been revoked"
 	case errors.Is(err, ErrDPoPBound):
 		return "the access token is bound to a DPoP key: send it with a DPoP proof"
+	case errors.Is(err, ErrInvalidDPoPProof):
+		return "the DPoP proof is missing, invalid, already used or not made for this request and token"
 	}
 	return "the access token is invalid"
 }

@@ -43,7 +43,7 @@ func TestMiddleware_RFC6750Answers(t *testing.T) {
 		{"two headers", h, []string{"Bearer " + good, "Bearer " + good}, http.StatusUnauthorized, `Bearer error="invalid_token"`, "invalid_token"},
 		{"forged", h, []string{"Bearer " + good + "x"}, http.StatusUnauthorized, `Bearer error="invalid_token"`, "invalid_token"},
 		{"bound token as bearer", h, []string{"Bearer " + bound}, http.StatusUnauthorized, `Bearer error="invalid_token"`, "invalid_token"},
-		{"DPoP scheme without proof checking", h, []string{"DPoP " + bound}, http.StatusUnauthorized, `DPoP error="invalid_token"`, "invalid_token"},
+		{"DPoP scheme without a proof", h, []string{"DPoP " + bound}, http.StatusUnauthorized, `DPoP error="invalid_dpop_proof", algs="ES256 EdDSA RS256 PS256"`, "invalid_dpop_proof"},
 		{"missing scope", write, []string{"Bearer " + good}, http.StatusForbidden, `Bearer error="insufficient_scope", scope="read write"`, "insufficient_scope"},
 	}
 	for _, tt := range tests {

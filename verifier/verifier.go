@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authsvc/authsvc/dpop"
 )
 
 // Defaults of Config.
@@ -48,8 +50,15 @@ type Config struct {
 	// SECRET_KEY_PREVIOUS), during a rotation.
 	HMACPreviousSecrets [][]byte
 	// PublicURL is scheme://host[:port] as clients reach this server, for
-	// checking the htu of DPoP proofs; empty: taken from the request.
+	// checking the htu of DPoP proofs; empty: taken from the request. Set
+	// it behind a proxy or load balancer, whose address the request has.
 	PublicURL string
+	// DPoPSigningAlgs are the algorithms accepted for DPoP proofs; nil
+	// means ES256, EdDSA, RS256 and PS256 (authsvc's DPOP_SIGNING_ALGS).
+	DPoPSigningAlgs []string
+	// DPoPProofLifetime is how old a DPoP proof may be (plus Leeway); each
+	// proof is accepted once within it. Zero means 60 seconds.
+	DPoPProofLifetime time.Duration
 	// Leeway is the clock skew allowed for exp, nbf and iat; zero means
 	// DefaultLeeway.
 	Leeway time.Duration
@@ -135,6 +144,9 @@ type Verifier struct {
 	keys             atomic.Pointer[keySet]
 	jwks             *jwksSource // nil with HMAC
 	feed             *feedFollower
+	dpop             *dpop.Checker
+	dpopAlgs         string // for WWW-Authenticate: DPoP algs="…"
+	replay           *replayCache
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -169,6 +181,9 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 			problems = append(problems, errors.New("Feed.MaxStale must not be negative"))
 		}
 	}
+	if cfg.DPoPProofLifetime < 0 {
+		problems = append(problems, errors.New("DPoPProofLifetime must not be negative"))
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("verifier: %w", errors.Join(problems...))
 	}
@@ -201,6 +216,13 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		jwt.WithStrictDecoding(),
 	)
 	v.keyfunc = v.keyFor
+	checker, err := dpop.NewChecker(dpop.Options{
+		Algs: cfg.DPoPSigningAlgs, Lifetime: cfg.DPoPProofLifetime, Leeway: cfg.Leeway, Now: cfg.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("verifier: DPoPSigningAlgs: %w", err)
+	}
+	v.dpop, v.dpopAlgs, v.replay = checker, strings.Join(checker.Algs(), " "), newReplayCache(cfg.Now)
 
 	// Discovery, when a URL is missing.
 	needJWKS := len(cfg.HMACSecret) == 0

@@ -214,7 +214,7 @@ func TestRefreshSchedule(t *testing.T) {
 		"public, max-age=300": 300 * time.Second,
 		"max-age=5":           30 * time.Second,
 		"max-age=999999999":   24 * time.Hour,
-		"no-store":            30 * time.Second,
+		"no-store":            30 * time.Second, // the floor
 		"":                    5 * time.Minute,
 		"public":              5 * time.Minute,
 	} {
@@ -281,4 +281,31 @@ func TestOtherKeys(t *testing.T) {
 			t.Errorf("otherKeys(%s) = %v, want %v", in, got, want)
 		}
 	}
+}
+
+// TestJWKS_RefreshedAsCacheControlSays serves the JWKS with a short
+// max-age (the floor lowered to 100 ms for the test): the Verifier fetches
+// it again by itself and picks up a new key without any unknown-kid fetch;
+// with a long max-age it does not fetch at all.
+func TestJWKS_RefreshedAsCacheControlSays(t *testing.T) {
+	defer verifier.SetMinRefresh(100 * time.Millisecond)()
+	t.Run("short max-age", func(t *testing.T) {
+		f := newFake(t, "ES256")
+		f.cacheControl = "public, max-age=0"
+		cfg := f.config()
+		cfg.Now = nil
+		mustVerifier(t, cfg)
+		eventually(t, 5*time.Second, "a second fetch of the JWKS", func() bool { return f.jwksFetches.Load() >= 3 })
+	})
+	t.Run("long max-age", func(t *testing.T) {
+		f := newFake(t, "ES256")
+		f.cacheControl = "public, max-age=300"
+		cfg := f.config()
+		cfg.Now = nil
+		mustVerifier(t, cfg)
+		time.Sleep(500 * time.Millisecond)
+		if n := f.jwksFetches.Load(); n != 1 {
+			t.Errorf("JWKS fetched %d times within its max-age, want 1", n)
+		}
+	})
 }

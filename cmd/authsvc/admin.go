@@ -61,7 +61,7 @@ func serveAdmin(p adminParts) (addr string, stop func(ctx context.Context) error
 		Observe:     p.metrics.ObserveRequest,
 		HSTS:        p.certs != nil,
 	})
-	ln, err := net.Listen("tcp", p.cfg.AdminAddr)
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", p.cfg.AdminAddr)
 	if err != nil {
 		return "", nil, fmt.Errorf("ADMIN_ADDR: %w", err)
 	}
@@ -109,6 +109,10 @@ Commands:
 func adminCommand(ctx context.Context, args []string, getenv func(string) string, client *http.Client, stdout io.Writer) error {
 	if len(args) == 0 {
 		return errors.New(adminUsage)
+	}
+	if len(args) == 1 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
+		_, err := fmt.Fprint(stdout, adminUsage)
+		return err
 	}
 	var method, path string
 	switch {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -29,6 +30,9 @@ func (s Secret) String() string { return redact(s) }
 
 // GoString returns a redaction.
 func (s Secret) GoString() string { return redact(s) }
+
+// LogValue returns a redaction, so a slog attribute cannot leak it.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(redact(s)) }
 
 // MarshalText returns a redaction, so JSON encoders cannot leak it either.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(redact(s)), nil }
@@ -450,7 +454,7 @@ func (c *Config) validateDPoP() []error {
 		}
 	}
 	if c.DPoPNonceRequired.Err != nil {
-		errs = append(errs, fmt.Errorf("DPOP_NONCE_REQUIRED: %v", c.DPoPNonceRequired.Err))
+		errs = append(errs, fmt.Errorf("DPOP_NONCE_REQUIRED: %w", c.DPoPNonceRequired.Err))
 	}
 	return errs
 }
@@ -497,7 +501,7 @@ func (c *Config) validateRedis() []error {
 func (c *Config) validateSessions() []error {
 	var errs []error
 	if c.MaxSessionsPerSubject.Err != nil {
-		errs = append(errs, fmt.Errorf("MAX_SESSIONS_PER_SUBJECT: %v", c.MaxSessionsPerSubject.Err))
+		errs = append(errs, fmt.Errorf("MAX_SESSIONS_PER_SUBJECT: %w", c.MaxSessionsPerSubject.Err))
 	} else if c.MaxSessionsPerSubject.V < 0 {
 		errs = append(errs, errors.New("MAX_SESSIONS_PER_SUBJECT: must not be negative (0 disables the limit)"))
 	}

@@ -15,7 +15,7 @@ import (
 // taken address is a start-up error; the returned function shuts it down,
 // letting in-flight scrapes finish within the deadline of ctx.
 func serveManagement(addr string, h http.Handler, log *slog.Logger) (stop func(context.Context), err error) {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return nil, err
 	}

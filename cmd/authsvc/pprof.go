@@ -28,7 +28,7 @@ func loopbackAddr(addr string) bool {
 // mux of its own, never on the token endpoints' listener. It is opt-in, for
 // benchmark runs; the returned function stops it.
 func servePprof(addr string, log *slog.Logger) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return nil, err
 	}

@@ -43,14 +43,15 @@ func refuseDemoHashes(cfg *Config, set *credential.Set) []string {
 }
 
 // credentialsSource is CREDENTIALS_FILE as a reloadable source: a new Set
-// parsed and checked whole, then swapped into svc.
-func credentialsSource(cfg *Config, svc *auth.Service, log *slog.Logger) reload.Source {
+// parsed and checked whole (its slow hashes under gate), then swapped into
+// svc.
+func credentialsSource(cfg *Config, svc *auth.Service, log *slog.Logger, gate *credential.Gate) reload.Source {
 	path := cfg.CredentialsFile
 	return reload.Source{
 		Name:  "CREDENTIALS_FILE",
 		Files: func() []string { return []string{path} },
 		Prepare: func() (func(), []string) {
-			set, warnings, err := credential.Load(path)
+			set, warnings, err := credential.Load(path, credential.WithGate(gate))
 			if err != nil {
 				return nil, problemLines(err)
 			}

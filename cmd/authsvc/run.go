@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/hkdf"
 	"crypto/sha256"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -78,7 +78,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return fmt.Errorf("unknown command %q\n%s", args[0], usage)
 		}
 	}
-	return serve(ctx, stderr, nil)
+	return serve(ctx, stderr)
 }
 
 const usage = `usage: authsvc [command]
@@ -97,52 +97,98 @@ Commands:
   version            print the version of this build
 `
 
-// serve loads the configuration, builds every part and serves until ctx is
-// done. ready, when not nil, receives the bound address once listening.
-func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
+// serve runs the service until ctx is done, in four steps: read the
+// configuration, open the log, build the parts, then listen and serve. A
+// start-up problem is printed, one line each, and serve returns errConfig.
+func serve(ctx context.Context, stderr io.Writer) error {
 	cfg, err := loadValidConfig(stderr)
 	if err != nil {
 		return err
 	}
-	logOut, auditOut := io.Writer(stderr), io.Writer(stderr)
-	if d := cfg.LogFlushInterval.V; d > 0 {
-		bw := newBatchWriter(stderr, d)
-		defer bw.Close() // runs last: the final log lines are written out
-		logOut = bw
-		// Audit events are written out at once, with the lines batched
-		// before them: each reaches the log before the response that
-		// reports it, so a SIGKILL or an OOM kill cannot lose it.
-		auditOut = immediate{bw}
-		// Start-up problems below are printed straight to stderr: write
-		// the log lines before them first, so the order is kept.
-		stderr = flushFirst{bw, stderr}
-	}
-	log := newLogger(logOut, cfg)
+	log, auditLog, stderr, closeLog := openLog(cfg, stderr)
+	defer closeLog() // runs last: the final log lines are written out
 	for _, w := range cfg.Warnings() {
 		log.Warn(w)
 	}
+	p, problems := buildParts(ctx, cfg, log, auditLog)
+	if len(problems) > 0 {
+		return printProblems(stderr, problems...)
+	}
+	defer p.close()
+	return listenAndServe(ctx, cfg, p, log, stderr)
+}
 
-	iss, creds, errs := buildKeysAndCredentials(cfg, log)
-	if len(errs) > 0 {
-		for _, e := range errs {
-			fmt.Fprintln(stderr, "authsvc:", e)
+// openLog builds the process logger and the audit logger. With
+// LOG_FLUSH_INTERVAL the process log's lines are batched; the returned
+// stderr then writes the batch out first, so lines printed straight to it
+// keep their order. Audit events are written out at once, with the lines
+// batched before them: each reaches the log before the response that
+// reports it, so a SIGKILL or an OOM kill cannot lose it. close flushes and
+// stops the batching.
+func openLog(cfg *Config, stderr io.Writer) (log, auditLog *slog.Logger, out io.Writer, close func()) {
+	d := cfg.LogFlushInterval.V
+	if d <= 0 {
+		l := newLogger(stderr, cfg)
+		return l, l, stderr, func() {}
+	}
+	bw := newBatchWriter(stderr, d)
+	return newLogger(bw, cfg), newLogger(immediate{bw}, cfg), flushFirst{bw, stderr}, func() { _ = bw.Close() }
+}
+
+// parts are what buildParts assembles: the handler's dependencies, shared
+// by the public and management listeners, the admin listener's parts, the
+// TLS certificate, the revocation feed, and what to stop when the service
+// stops.
+type parts struct {
+	http  handler.Deps
+	trace *handler.Tracing // public listener only
+	admin adminParts       // the admin listener (ADMIN_ADDR)
+	certs *tlscert.Reloader
+	feed  *feed.Feed
+	stops []func() // run in reverse order by close
+}
+
+// close stops everything buildParts started, last started first.
+func (p *parts) close() {
+	for i := len(p.stops) - 1; i >= 0; i-- {
+		p.stops[i]()
+	}
+}
+
+// buildParts builds every part of the service from cfg: keys, credentials
+// and the slow-hash gate, tracing, the store and its metrics, the profiler,
+// the revocation feed, the token rules, configuration reloading, the TLS
+// certificate and the handler's dependencies. On problems (one line each)
+// whatever it had started is stopped again.
+func buildParts(ctx context.Context, cfg *Config, log, auditLog *slog.Logger) (_ *parts, problems []error) {
+	p := &parts{}
+	defer func() {
+		if len(problems) > 0 {
+			p.close()
 		}
-		return errConfig
+	}()
+	fail := func(err error) (*parts, []error) { return nil, []error{err} }
+
+	// The slow-hash gate: one per process, shared by every credentials
+	// set (start-up and reloads); the token rules tell it of other work.
+	gate := credential.NewGate(runtime.GOMAXPROCS(0), time.Now)
+	iss, creds, errs := buildKeysAndCredentials(cfg, log, gate)
+	if len(errs) > 0 {
+		return nil, errs
 	}
 
 	tp, stopTracing, err := startTracing(ctx, log)
 	if err != nil {
-		fmt.Fprintln(stderr, "authsvc:", err)
-		return errConfig
+		return fail(err)
 	}
-	defer stopTracing() // after the listeners stop: the last spans are exported
+	p.stops = append(p.stops, stopTracing) // after the listeners stop: the last spans are exported
+	p.trace = handlerTracing(tp)
 
 	st, err := openStore(cfg, tp)
 	if err != nil {
-		fmt.Fprintln(stderr, "authsvc:", err)
-		return errConfig
+		return fail(err)
 	}
-	defer st.Close()
+	p.stops = append(p.stops, func() { _ = st.Close() })
 
 	// One private registry per run: no global state, so tests can run
 	// several servers in one process.
@@ -154,31 +200,28 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	if cfg.PprofAddr != "" {
 		stopPprof, err := servePprof(cfg.PprofAddr, log)
 		if err != nil {
-			fmt.Fprintln(stderr, "authsvc: PPROF_ADDR:", err)
-			return errConfig
+			return fail(fmt.Errorf("PPROF_ADDR: %w", err))
 		}
-		defer stopPprof()
+		p.stops = append(p.stops, stopPprof)
 	}
 
 	dpopCfg, err := dpopConfig(cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "authsvc:", err)
-		return errConfig
+		return fail(err)
 	}
 	// The revocation feed's one reader per process; held /revocations
 	// requests wait on it, not on the store.
-	revFeed := feed.New(st, log, nil)
+	p.feed = feed.New(st, log, nil)
 	feedCtx, stopFeed := context.WithCancel(context.Background())
-	defer stopFeed()
-	go revFeed.Run(feedCtx)
+	p.stops = append(p.stops, stopFeed)
+	go p.feed.Run(feedCtx)
 	authn, err := newAuthenticator(cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "authsvc:", err)
-		return errConfig
+		return fail(err)
 	}
 	var userAuth auth.UserAuthenticator
 	if authn != nil {
-		defer authn.Close()
+		p.stops = append(p.stops, authn.Close)
 		userAuth = authn
 		if u, _ := url.Parse(cfg.UserAuthenticatorURL); u != nil && u.Scheme == "http" && !loopbackHost(u.Hostname()) {
 			log.Warn("USER_AUTHENTICATOR_URL is plain http to another host: passwords cross the network unencrypted; use https")
@@ -198,27 +241,24 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		NameKey:                    nameKey(cfg.SecretKey),
 		// Sessions (docs/api.md "Sessions").
 		MaxSessionsPerSubject: cfg.MaxSessionsPerSubject.V,
-	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Authenticator: userAuth, Log: newLogger(auditOut, cfg), OnEvent: m.OnEvent, DPoP: dpopCfg, Feed: revFeed})
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Authenticator: userAuth, Log: auditLog, OnEvent: m.OnEvent, DPoP: dpopCfg, Feed: p.feed,
+		OnActivity: gate.NoteActivity})
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
 	// SIGHUP, on POST /admin/reload and when a file changes.
-	reloader := reload.New(log, m.ConfigReloaded, credentialsSource(cfg, svc, log), keySetSource(cfg.JWTKeysFile, iss, log))
-	stopWatch := watchConfig(ctx, reloader, log)
-	defer stopWatch()
+	reloader := reload.New(log, m.ConfigReloaded, credentialsSource(cfg, svc, log, gate), keySetSource(cfg.JWTKeysFile, iss, log))
+	p.stops = append(p.stops, watchConfig(ctx, reloader, log))
 
-	var certs *tlscert.Reloader
 	if cfg.TLSCertFile != "" {
-		if certs, err = tlscert.New(cfg.TLSCertFile, cfg.TLSKeyFile, log); err != nil {
-			fmt.Fprintln(stderr, "authsvc:", err)
-			return errConfig
+		if p.certs, err = tlscert.New(cfg.TLSCertFile, cfg.TLSKeyFile, log); err != nil {
+			return fail(err)
 		}
 	}
 	var rateLimit handler.RateLimit
 	if cfg.RateLimitPerAddress.V > 0 {
 		rateLimit = limiter.New(cfg.RateLimitPerAddress.V, 0, nil).Allow
 	}
-
-	hd := handler.Deps{
+	p.http = handler.Deps{
 		Auth:          svc,
 		JWKS:          iss.JWKS(),
 		PublishedJWKS: iss.PublishedJWKS,
@@ -232,28 +272,32 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		Metrics:       m.Handler(),
 		Observe:       m.ObserveRequest,
 		RateLimit:     rateLimit,
-		HSTS:          certs != nil,
+		HSTS:          p.certs != nil,
 	}
-	public := hd
-	public.Tracing = handlerTracing(tp) // the management listener is not traced
+	p.admin = adminParts{cfg: cfg, svc: svc, reloader: reloader, jwks: iss.JWKS, log: log, metrics: m, certs: p.certs}
+	return p, nil
+}
+
+// listenAndServe opens the public listener (and the management listener
+// when MANAGEMENT_ADDR is set), serves until ctx is done or the server
+// fails, then shuts down within shutdownTimeout. It listens synchronously,
+// so that "address in use" is a start-up problem, printed to stderr.
+func listenAndServe(ctx context.Context, cfg *Config, p *parts, log *slog.Logger, stderr io.Writer) error {
+	public := p.http
+	public.Tracing = p.trace // the management listener is not traced
 	if cfg.ManagementAddr != "" {
 		public.Metrics = nil // served on the management listener only
 	}
-	h := handler.New(public)
-
-	// Listen synchronously, so that "address in use" is a start-up error.
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", cfg.HTTPAddr)
 	if err != nil {
-		fmt.Fprintln(stderr, "authsvc: HTTP_ADDR:", err)
-		return errConfig
+		return printProblems(stderr, fmt.Errorf("HTTP_ADDR: %w", err))
 	}
-	srv := newHTTPServer(h, log)
+	srv := newHTTPServer(handler.New(public), log)
 	if cfg.ManagementAddr != "" {
-		stopManagement, err := serveManagement(cfg.ManagementAddr, handler.NewManagement(hd), log)
+		stopManagement, err := serveManagement(cfg.ManagementAddr, handler.NewManagement(p.http), log)
 		if err != nil {
-			ln.Close()
-			fmt.Fprintln(stderr, "authsvc: MANAGEMENT_ADDR:", err)
-			return errConfig
+			_ = ln.Close()
+			return printProblems(stderr, fmt.Errorf("MANAGEMENT_ADDR: %w", err))
 		}
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
@@ -262,37 +306,29 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 		}()
 	}
 	scheme := "http"
-	if certs != nil {
+	if p.certs != nil {
 		scheme = "https"
-		srv.TLSConfig = tlscert.ServerConfig(certs.GetCertificate)
-		stopReload := reloadCertificates(ctx, certs, log)
-		defer stopReload()
+		srv.TLSConfig = tlscert.ServerConfig(p.certs.GetCertificate)
+		defer reloadCertificates(ctx, p.certs, log)()
 	} else {
 		log.Warn("serving plain HTTP: terminate HTTPS in front of authsvc (or set TLS_CERT_FILE and TLS_KEY_FILE)")
 	}
-	_, stopAdmin, err := serveAdmin(adminParts{cfg: cfg, svc: svc, reloader: reloader, jwks: iss.JWKS, log: log, metrics: m, certs: certs})
+	_, stopAdmin, err := serveAdmin(p.admin)
 	if err != nil {
-		ln.Close()
-		fmt.Fprintln(stderr, "authsvc:", err)
-		return errConfig
+		_ = ln.Close()
+		return printProblems(stderr, err)
 	}
 	log.Info("authsvc listening", "version", version, "addr", ln.Addr().String(), "scheme", scheme,
 		"alg", cfg.JWTAlgorithm, "store", storeName(cfg))
-	if ready != nil {
-		ready <- ln.Addr().String()
-	}
 
 	serveErr := make(chan error, 1)
 	go func() {
-		var err error
-		if certs != nil {
-			err = srv.ServeTLS(ln, "", "") // the certificate comes from certs
-		} else {
-			err = srv.Serve(ln)
+		if p.certs != nil {
+			serveErr <- srv.ServeTLS(ln, "", "") // the certificate comes from certs
+			return
 		}
-		serveErr <- err
+		serveErr <- srv.Serve(ln)
 	}()
-
 	select {
 	case err := <-serveErr:
 		if errors.Is(err, http.ErrServerClosed) {
@@ -304,12 +340,17 @@ func serve(ctx context.Context, stderr io.Writer, ready chan<- string) error {
 	log.Info("shutting down: finishing in-flight requests")
 	// Held /revocations requests are answered at once with what is known,
 	// so they do not hold up the shutdown.
-	revFeed.Close()
+	_ = p.feed.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	adminDone := make(chan error, 1)
 	go func() { adminDone <- stopAdmin(sctx) }()
-	defer func() { <-adminDone }() // both listeners drain within the same deadline
+	// Both listeners drain within the same deadline.
+	defer func() {
+		if err := <-adminDone; err != nil {
+			log.Warn("admin listener shutdown", "error", err.Error())
+		}
+	}()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
@@ -386,10 +427,11 @@ func printProblems(stderr io.Writer, errs ...error) error {
 }
 
 // buildKeysAndCredentials parses the keys and the credentials file once, at
-// start-up, returning one error per problem.
-func buildKeysAndCredentials(cfg *Config, log *slog.Logger) (*issuer.Issuer, *credential.Set, []error) {
+// start-up, returning one error per problem. The credentials' slow hashes
+// wait for gate (nil: ungated, for check-config).
+func buildKeysAndCredentials(cfg *Config, log *slog.Logger, gate *credential.Gate) (*issuer.Issuer, *credential.Set, []error) {
 	iss, errs := buildIssuer(cfg, log)
-	creds, warnings, err := credential.Load(cfg.CredentialsFile)
+	creds, warnings, err := credential.Load(cfg.CredentialsFile, credential.WithGate(gate))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("CREDENTIALS_FILE: %w", err))
 	} else {
@@ -535,77 +577,18 @@ func openStore(cfg *Config, tp *tracing.Provider) (store.Store, error) {
 	return redisstore.New(client, cfg.RedisKeyPrefix), nil
 }
 
-// Settings of the Redis client, the same for every topology: short, so that
-// an outage turns into a quick 503 instead of requests piling up. A refused
-// connection fails at once; a host that does not answer at all costs at most
-// (redisMaxRetries+1) × redisDialTimeout, well inside the HTTP write timeout.
-// Retries are safe: every store script recognises its own repeat (see
-// package redisstore).
-const (
-	redisDialTimeout = 1 * time.Second
-	redisIOTimeout   = 1 * time.Second // scripts run in well under a millisecond
-	redisPoolTimeout = 1 * time.Second // waiting for a free connection
-	// redisDialerRetries is 1: no extra dial inside one attempt; the
-	// command-level retries below are the only ones.
-	redisDialerRetries = 1
-	// redisMaxRetries is the retries of a command on a network error or
-	// timeout (single node and Sentinel); the Cluster client retries within
-	// redisMaxRedirects instead, which also bounds MOVED/ASK redirects.
-	redisMaxRetries      = 2
-	redisMaxRedirects    = 3
-	redisMinRetryBackoff = 10 * time.Millisecond
-	redisMaxRetryBackoff = 100 * time.Millisecond
-)
-
-// redisClient builds the go-redis client for the configured topology:
-// Cluster, Sentinel or a single node. Every command goes to a master:
-// Cluster ReadOnly, RouteByLatency and RouteRandomly stay off and the
-// Sentinel client is a FailoverClient (never ReplicaOnly), because the
-// scripts write and a replica may lag behind its master.
+// redisClient builds the Redis client of the configured topology; the
+// client's settings belong to internal/store/redis.
 func redisClient(cfg *Config) (goredis.UniversalClient, error) {
-	var tlsConf *tls.Config
-	if cfg.RedisTLS.V {
-		tlsConf = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
-	switch {
-	case len(cfg.RedisClusterAddrs) > 0:
-		// MOVED and ASK are followed, and the slot map reloaded, by the
-		// client; a node that fails over is found through them.
-		return goredis.NewClusterClient(&goredis.ClusterOptions{
-			Addrs: cfg.RedisClusterAddrs, Username: cfg.RedisUsername, Password: cfg.RedisPassword.Reveal(),
-			TLSConfig: tlsConf, ReadOnly: false, MaxRedirects: redisMaxRedirects,
-			DialTimeout: redisDialTimeout, DialerRetries: redisDialerRetries,
-			ReadTimeout: redisIOTimeout, WriteTimeout: redisIOTimeout, PoolTimeout: redisPoolTimeout,
-			MinRetryBackoff: redisMinRetryBackoff, MaxRetryBackoff: redisMaxRetryBackoff,
-		}), nil
-	case len(cfg.RedisSentinelAddrs) > 0:
-		// The client asks the sentinels for the master on every new
-		// connection and drops its connections when they announce a new
-		// one (+switch-master); until the failover is done, requests get 503.
-		// The sentinels get the same ACL credentials as the data nodes.
-		return goredis.NewFailoverClient(&goredis.FailoverOptions{
-			MasterName: cfg.RedisSentinelMaster, SentinelAddrs: cfg.RedisSentinelAddrs,
-			Username: cfg.RedisUsername, Password: cfg.RedisPassword.Reveal(),
-			SentinelUsername: cfg.RedisUsername, SentinelPassword: cfg.RedisPassword.Reveal(),
-			TLSConfig: tlsConf, ReplicaOnly: false,
-			MaxRetries: redisMaxRetries, DialTimeout: redisDialTimeout, DialerRetries: redisDialerRetries,
-			ReadTimeout: redisIOTimeout, WriteTimeout: redisIOTimeout, PoolTimeout: redisPoolTimeout,
-			MinRetryBackoff: redisMinRetryBackoff, MaxRetryBackoff: redisMaxRetryBackoff,
-		}), nil
-	}
-	opts, err := goredis.ParseURL(cfg.RedisURL.Reveal())
+	client, err := redisstore.NewClient(redisstore.Connection{
+		URL:          cfg.RedisURL.Reveal(),
+		ClusterAddrs: cfg.RedisClusterAddrs, SentinelAddrs: cfg.RedisSentinelAddrs, SentinelMaster: cfg.RedisSentinelMaster,
+		Username: cfg.RedisUsername, Password: cfg.RedisPassword.Reveal(), TLS: cfg.RedisTLS.V,
+	})
 	if err != nil {
 		return nil, errRedisURL
 	}
-	opts.MaxRetries = redisMaxRetries
-	opts.DialTimeout = redisDialTimeout
-	opts.DialerRetries = redisDialerRetries
-	opts.ReadTimeout = redisIOTimeout
-	opts.WriteTimeout = redisIOTimeout
-	opts.PoolTimeout = redisPoolTimeout
-	opts.MinRetryBackoff = redisMinRetryBackoff
-	opts.MaxRetryBackoff = redisMaxRetryBackoff
-	return goredis.NewClient(opts), nil
+	return client, nil
 }
 
 func storeName(cfg *Config) string {

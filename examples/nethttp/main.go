@@ -9,11 +9,17 @@
 //
 //	curl -H "Authorization: Bearer $ACCESS_TOKEN" http://127.0.0.1:9090/reports
 //
+// A DPoP-bound token (token_type DPoP) is accepted only as
+// "Authorization: DPoP $ACCESS_TOKEN" with a DPoP header holding a proof
+// for that request (docs/resource-servers.md).
+//
 // Settings (environment): AUTHSVC_ISSUER (default http://localhost:8080),
 // AUTHSVC_AUDIENCE (demo-api), SECRET_KEY (HS256; leave it unset for RS256,
 // ES256 and EdDSA, whose keys come from the JWKS), FEED_CLIENT_ID and
 // FEED_CLIENT_SECRET (the demo client of configs/dev-credentials.yaml),
-// LISTEN (127.0.0.1:9090).
+// FEED_URL (default: from the issuer's metadata), LISTEN (127.0.0.1:9090),
+// PUBLIC_URL (the scheme://host[:port] clients use, for DPoP proofs;
+// default: from each request).
 package main
 
 import (
@@ -40,9 +46,11 @@ func main() {
 
 func run(ctx context.Context) error {
 	cfg := verifier.Config{
-		Issuer:   env("AUTHSVC_ISSUER", "http://localhost:8080"),
-		Audience: env("AUTHSVC_AUDIENCE", "demo-api"),
+		Issuer:    env("AUTHSVC_ISSUER", "http://localhost:8080"),
+		Audience:  env("AUTHSVC_AUDIENCE", "demo-api"),
+		PublicURL: os.Getenv("PUBLIC_URL"),
 		Feed: &verifier.FeedConfig{
+			URL:          os.Getenv("FEED_URL"),
 			ClientID:     env("FEED_CLIENT_ID", "demo-app"),
 			ClientSecret: env("FEED_CLIENT_SECRET", "demo-app-dev-secret-change-me"),
 			MaxStale:     time.Minute,

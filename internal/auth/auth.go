@@ -14,16 +14,11 @@ import (
 	"time"
 
 	"github.com/authsvc/authsvc/dpop"
+	"github.com/authsvc/authsvc/internal/audit"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/issuer"
+	"github.com/authsvc/authsvc/internal/oauth"
 	"github.com/authsvc/authsvc/internal/store"
-)
-
-// Grant types of RFC 6749 that authsvc serves.
-const (
-	GrantPassword          = "password"
-	GrantClientCredentials = "client_credentials"
-	GrantRefreshToken      = "refresh_token"
 )
 
 // Config holds the token lifetimes and limits.
@@ -67,7 +62,9 @@ type Service struct {
 	authn  UserAuthenticator // nil: only the credentials file
 	now    func() time.Time
 	log    *slog.Logger
-	events func(Event)
+	events func(audit.Event)
+	// activity tells the slow-hash gate of work other than a password check.
+	activity func()
 	// attempts bounds the concurrent password checks per failure key.
 	attempts attempts
 	// nameKey is cfg.NameKey, or a random key.
@@ -91,18 +88,23 @@ type Deps struct {
 	// Log receives audit events; nil discards them.
 	Log *slog.Logger
 	// OnEvent, when set, is called with every audit event (metrics count them).
-	OnEvent func(Event)
+	OnEvent func(audit.Event)
 	// Feed, when set, answers reads of the revocation feed and lets them
 	// wait for news; nil reads the store and never waits.
 	Feed FeedReader
 	// DPoP configures DPoP proofs at the token endpoints.
 	DPoP DPoPConfig
+	// OnActivity, when set, is called at the start of every refresh,
+	// revocation and introspection: work other than a password check. The
+	// service wires it to the slow-hash gate (credential.Gate.NoteActivity),
+	// which then keeps half the CPUs free of password hashing.
+	OnActivity func()
 }
 
 // New returns a Service.
 func New(cfg Config, d Deps) *Service {
 	s := &Service{cfg: cfg, iss: d.Issuer, store: d.Store,
-		authn: d.Authenticator, now: d.Now, log: d.Log, events: d.OnEvent, feed: d.Feed}
+		authn: d.Authenticator, now: d.Now, log: d.Log, events: d.OnEvent, feed: d.Feed, activity: d.OnActivity}
 	s.SetCredentials(d.Credentials)
 	if s.now == nil {
 		s.now = time.Now
@@ -114,6 +116,9 @@ func New(cfg Config, d Deps) *Service {
 	if len(s.nameKey) == 0 {
 		s.nameKey = make([]byte, 32)
 		_, _ = rand.Read(s.nameKey) // crypto/rand.Read never fails
+	}
+	if s.activity == nil {
+		s.activity = func() {}
 	}
 	s.dpop = d.DPoP
 	if s.dpop.Checker == nil {
@@ -194,7 +199,7 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		if err != nil {
 			return nil, err
 		}
-		if !c.Allows(GrantPassword) {
+		if !c.Allows(oauth.GrantPassword) {
 			return nil, newError(UnauthorizedClient, "the client may not use the password grant")
 		}
 		if err := requireProof(c.DPoPBound, jkt); err != nil {
@@ -212,7 +217,7 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		return nil, err
 	}
 	if !ok {
-		e := Event{Name: EventLoginFailed, Client: clientID(client), Addr: m.Addr, RequestID: m.RequestID}
+		e := audit.Event{Name: audit.EventLoginFailed, Client: clientID(client), Addr: m.Addr, RequestID: m.RequestID}
 		s.setName(&e, kindUser, req.Username)
 		s.emit(e)
 		return nil, newError(InvalidGrant, errBadCredentials)
@@ -255,7 +260,7 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 	if err := s.createSession(ctx, sess, first, now, m); err != nil {
 		return nil, err
 	}
-	s.emit(Event{Name: EventLogin, Grant: GrantPassword, Subject: sess.Subject, Client: sess.ClientID, Addr: m.Addr, RequestID: m.RequestID})
+	s.emit(audit.Event{Name: audit.EventLogin, Grant: oauth.GrantPassword, Subject: sess.Subject, Client: sess.ClientID, Addr: m.Addr, RequestID: m.RequestID})
 	return set, nil
 }
 
@@ -288,7 +293,7 @@ func (s *Service) ClientCredentialsFor(ctx context.Context, req ClientCredential
 	if err != nil {
 		return nil, err
 	}
-	if !c.Allows(GrantClientCredentials) {
+	if !c.Allows(oauth.GrantClientCredentials) {
 		return nil, newError(UnauthorizedClient, "the client may not use the client_credentials grant")
 	}
 	if err := requireProof(c.DPoPBound, jkt); err != nil {
@@ -316,7 +321,7 @@ func (s *Service) ClientCredentialsFor(ctx context.Context, req ClientCredential
 	if err != nil {
 		return nil, internal(err)
 	}
-	s.emit(Event{Name: EventLogin, Grant: GrantClientCredentials, Subject: c.ClientID, Client: c.ClientID, Addr: m.Addr, RequestID: m.RequestID})
+	s.emit(audit.Event{Name: audit.EventLogin, Grant: oauth.GrantClientCredentials, Subject: c.ClientID, Client: c.ClientID, Addr: m.Addr, RequestID: m.RequestID})
 	return &TokenSet{AccessToken: at, ExpiresIn: pol.accessTTL, Scope: scope, DPoP: jkt != ""}, nil
 }
 
@@ -335,7 +340,7 @@ type RefreshRequest struct {
 // immediately previous token inside the ReuseGrace window, which gets the
 // very same successor again.
 func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*TokenSet, error) {
-	credential.NoteActivity()
+	s.activity()
 	jkt, err := s.checkProof(ctx, m.DPoP)
 	if err != nil {
 		return nil, err
@@ -348,7 +353,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 			// session (re-check); any other failure leaves it untouched.
 			return nil, s.recheckClientGone(ctx, req.RefreshToken, err, m)
 		}
-		if !c.Allows(GrantRefreshToken) {
+		if !c.Allows(oauth.GrantRefreshToken) {
 			err := newError(UnauthorizedClient, "the client may not use the refresh_token grant")
 			return nil, s.recheckGrantLost(ctx, req.RefreshToken, c.ClientID, err, m)
 		}
@@ -407,7 +412,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 	})
 	switch {
 	case errors.Is(err, store.ErrReused):
-		s.emit(Event{Name: EventReuseDetected, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID})
+		s.emit(audit.Event{Name: audit.EventReuseDetected, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID})
 		if ferr := s.RecordRevocation(ctx, SessionEnded(rc.SessionID, now)); ferr != nil {
 			// The family is gone; the feed could not be told. Say so
 			// (503), so the failure is seen; a retry finds the family
@@ -431,11 +436,11 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 	if err != nil {
 		return nil, err
 	}
-	name := EventRefresh
+	name := audit.EventRefresh
 	if res.Retried {
-		name = EventRefreshRetry
+		name = audit.EventRefreshRetry
 	}
-	s.emit(Event{Name: name, Grant: GrantRefreshToken, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID})
+	s.emit(audit.Event{Name: name, Grant: oauth.GrantRefreshToken, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID})
 	return set, nil
 }
 
@@ -450,7 +455,7 @@ type RevokeRequest struct {
 // until it expires. A token that does not verify is ignored (RFC 7009 §2.2):
 // the call succeeds and changes nothing.
 func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
-	credential.NoteActivity()
+	s.activity()
 	var client *credential.Client
 	if req.Client != nil {
 		c, err := s.authenticateClientOrPublic(ctx, *req.Client, false, m)
@@ -473,7 +478,7 @@ func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
 		if err := s.RecordRevocation(ctx, SessionEnded(rc.SessionID, s.now())); err != nil {
 			return true, err
 		}
-		s.emit(Event{Name: EventRevoke, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID, TokenType: "refresh_token"})
+		s.emit(audit.Event{Name: audit.EventRevoke, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID, TokenType: "refresh_token"})
 		return true, nil
 	}
 	tryAccess := func() (bool, error) {
@@ -490,7 +495,7 @@ func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
 		if err := s.RecordRevocation(ctx, AccessTokenRevoked(ac.ID, ac.ExpiresAt)); err != nil {
 			return true, err
 		}
-		s.emit(Event{Name: EventRevoke, Subject: ac.Subject, Client: ac.ClientID, Addr: m.Addr, RequestID: m.RequestID, TokenType: "access_token"})
+		s.emit(audit.Event{Name: audit.EventRevoke, Subject: ac.Subject, Client: ac.ClientID, Addr: m.Addr, RequestID: m.RequestID, TokenType: "access_token"})
 		return true, nil
 	}
 	order := []func() (bool, error){tryRefresh, tryAccess}
@@ -533,7 +538,7 @@ func (s *Service) AuthenticateClientOrPublic(ctx context.Context, ca ClientAuth,
 // limits; grant is true for the password and client_credentials grants.
 func (s *Service) authenticateClient(ctx context.Context, ca ClientAuth, grant bool, m Meta) (credential.Client, error) {
 	if c, ok := s.creds.Load().Client(ca.ID); ok && c.Public {
-		s.emit(Event{Name: EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
+		s.emit(audit.Event{Name: audit.EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
 		return credential.Client{}, newError(InvalidClient, "a public client may not use this endpoint or grant")
 	}
 	var c credential.Client
@@ -545,7 +550,7 @@ func (s *Service) authenticateClient(ctx context.Context, ca ClientAuth, grant b
 		return credential.Client{}, err
 	}
 	if !ok {
-		e := Event{Name: EventClientAuthFailed, Addr: m.Addr, RequestID: m.RequestID}
+		e := audit.Event{Name: audit.EventClientAuthFailed, Addr: m.Addr, RequestID: m.RequestID}
 		s.setName(&e, kindClient, ca.ID)
 		s.emit(e)
 		return credential.Client{}, newError(InvalidClient, errBadClient)

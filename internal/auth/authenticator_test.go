@@ -21,11 +21,13 @@ type fakeAuthn struct {
 	mu      sync.Mutex
 	answers map[string]func() (authenticator.User, error)
 	calls   []authenticator.Request
+	ctxErrs []error // ctx.Err() of each call
 }
 
-func (f *fakeAuthn) Authenticate(_ context.Context, req authenticator.Request) (authenticator.User, error) {
+func (f *fakeAuthn) Authenticate(ctx context.Context, req authenticator.Request) (authenticator.User, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, req)
+	f.ctxErrs = append(f.ctxErrs, ctx.Err())
 	a := f.answers[req.Username]
 	f.mu.Unlock()
 	if a == nil {
@@ -178,5 +180,21 @@ func TestPublicClient_EndpointRules(t *testing.T) {
 	wantCode(t, err, auth.InvalidClient)
 	if _, err := svc.AuthenticateClientOrPublic(ctx, auth.ClientAuth{ID: "mobile"}, m); err != nil {
 		t.Errorf("AuthenticateClientOrPublic: %v", err)
+	}
+}
+
+// TestPassword_AuthenticatorCheckOutlivesTheClient checks that a check
+// sent to the authenticator is not cut short when the client goes: its
+// context is detached from the request's cancellation.
+func TestPassword_AuthenticatorCheckOutlivesTheClient(t *testing.T) {
+	fa := &fakeAuthn{answers: map[string]func() (authenticator.User, error){
+		"carol": func() (authenticator.User, error) { return authenticator.User{Subject: "u-7"}, nil },
+	}}
+	svc := newAuthnService(t, fa)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the client has gone
+	_, _ = svc.Password(ctx, auth.PasswordRequest{Username: "carol", Password: "pw"}, auth.Meta{Addr: "192.0.2.4"})
+	if len(fa.ctxErrs) != 1 || fa.ctxErrs[0] != nil {
+		t.Errorf("the authenticator saw ctx errors %v, want one call with a live context", fa.ctxErrs)
 	}
 }

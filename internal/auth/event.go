@@ -3,49 +3,18 @@ package auth
 import (
 	"context"
 	"log/slog"
-)
 
-// Event names of the audit log. They are stable: dashboards and alerts key
-// on them.
-const (
-	EventLogin            = "login"
-	EventLoginFailed      = "login_failed"
-	EventClientAuthFailed = "client_auth_failed"
-	EventRefresh          = "refresh"
-	EventRefreshRetry     = "refresh_retry"
-	EventReuseDetected    = "reuse_detected"
-	EventRevoke           = "revoke"
-	EventRateLimited      = "rate_limited"
+	"github.com/authsvc/authsvc/internal/audit"
 )
-
-// Event is one audit event. It never carries a token, a password or a
-// secret: only who, from where and what happened.
-type Event struct {
-	Name      string
-	Grant     string // for login and refresh
-	Subject   string // user (or client for client_credentials)
-	Client    string
-	Addr      string
-	RequestID string
-	Session   string // refresh-token family id; an opaque random id
-	TokenType string // for revoke
-	Reason    string // for rate_limited, sessions_ended and admin
-	Count     int    // for sessions_ended and admin: how many sessions
-	Result    string // for admin reload: ok or refused
-	// Unknown stands for a username or client id that is not in the
-	// credentials file: the start of its keyed hash, never the name as
-	// typed (it may be a password typed into the wrong field).
-	Unknown string
-}
 
 // emit writes an audit event to the log (Warn for a detected reuse, Info
 // otherwise) and hands it to the OnEvent hook.
-func (s *Service) emit(e Event) {
+func (s *Service) emit(e audit.Event) {
 	if s.events != nil {
 		s.events(e)
 	}
 	level := slog.LevelInfo
-	if e.Name == EventReuseDetected {
+	if e.Name == audit.EventReuseDetected {
 		level = slog.LevelWarn
 	}
 	attrs := []slog.Attr{slog.String("event", e.Name)}
@@ -64,10 +33,10 @@ func (s *Service) emit(e Event) {
 	add("reason", e.Reason)
 	add("unknown_name", e.Unknown)
 	add("result", e.Result)
-	if e.Name == EventSessionsEnded || e.Name == EventAdmin {
+	if e.Name == audit.EventSessionsEnded || e.Name == audit.EventAdmin {
 		attrs = append(attrs, slog.Int("count", e.Count))
 	}
-	if e.Name == EventReuseDetected {
+	if e.Name == audit.EventReuseDetected {
 		// The store revokes the family in the same atomic step that
 		// detects the reuse (store.ErrReused), so this is a fact, not
 		// a hope; alerts key on it.
@@ -79,5 +48,5 @@ func (s *Service) emit(e Event) {
 // RateLimited records a request that the per-address request limit
 // (RATE_LIMIT_PER_ADDRESS) refused, as a rate_limited audit event.
 func (s *Service) RateLimited(m Meta) {
-	s.emit(Event{Name: EventRateLimited, Addr: m.Addr, RequestID: m.RequestID, Reason: "address_rate"})
+	s.emit(audit.Event{Name: audit.EventRateLimited, Addr: m.Addr, RequestID: m.RequestID, Reason: "address_rate"})
 }

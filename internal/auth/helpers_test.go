@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authsvc/authsvc/internal/audit"
 	"github.com/authsvc/authsvc/internal/auth"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/issuer"
@@ -36,7 +37,7 @@ type fixture struct {
 	yaml string
 
 	mu     sync.Mutex
-	events []auth.Event // every audit event, in order
+	events []audit.Event // every audit event, in order
 }
 
 // count returns how many audit events named name were emitted.
@@ -117,7 +118,7 @@ func newFixtureWith(t *testing.T, wrap func(store.Store) store.Store, cfg ...aut
 		st = wrap(st)
 	}
 	f.svc = auth.New(c, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Now: clk.Now,
-		OnEvent: func(e auth.Event) {
+		OnEvent: func(e audit.Event) {
 			f.mu.Lock()
 			f.events = append(f.events, e)
 			f.mu.Unlock()

@@ -5,15 +5,8 @@ import (
 	"errors"
 	"time"
 
-	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/oauth"
 	"github.com/authsvc/authsvc/internal/store"
-)
-
-// Token types of RFC 7662 §2.2 (token_type) and RFC 7009 §2.1
-// (token_type_hint).
-const (
-	TokenTypeAccess  = "access_token"
-	TokenTypeRefresh = "refresh_token"
 )
 
 // IntrospectRequest is a token introspection request (RFC 7662 §2.1).
@@ -31,7 +24,7 @@ type IntrospectRequest struct {
 // expired, revoked or denylisted token.
 type Introspection struct {
 	Active    bool
-	TokenType string // TokenTypeAccess or TokenTypeRefresh
+	TokenType string // oauth.TokenTypeAccess or oauth.TokenTypeRefresh
 	Subject   string
 	Scope     string
 	ClientID  string // the client the token was issued to, empty for none
@@ -55,7 +48,7 @@ type Introspection struct {
 // A store that cannot be read gives TemporarilyUnavailable, never an answer
 // the store did not back.
 func (s *Service) Introspect(ctx context.Context, req IntrospectRequest, m Meta) (Introspection, error) {
-	credential.NoteActivity()
+	s.activity()
 	if req.Client == nil {
 		return Introspection{}, newError(InvalidClient, "client authentication is required")
 	}
@@ -67,7 +60,7 @@ func (s *Service) Introspect(ctx context.Context, req IntrospectRequest, m Meta)
 		return Introspection{}, newError(InvalidClient, "the client may not introspect tokens")
 	}
 	order := []func(context.Context, string) (Introspection, bool, error){s.introspectAccess, s.introspectRefresh}
-	if req.TokenTypeHint == TokenTypeRefresh {
+	if req.TokenTypeHint == oauth.TokenTypeRefresh {
 		order[0], order[1] = order[1], order[0]
 	}
 	for _, try := range order {
@@ -110,7 +103,7 @@ func (s *Service) introspectAccess(ctx context.Context, tok string) (Introspecti
 		}
 	}
 	return Introspection{
-		Active: true, TokenType: TokenTypeAccess, Subject: ac.Subject, Scope: ac.Scope, ClientID: ac.ClientID,
+		Active: true, TokenType: oauth.TokenTypeAccess, Subject: ac.Subject, Scope: ac.Scope, ClientID: ac.ClientID,
 		ExpiresAt: ac.ExpiresAt, IssuedAt: ac.IssuedAt, Issuer: ac.Issuer, Audience: ac.Audience, ID: ac.ID,
 		JKT: ac.JKT,
 	}, true, nil
@@ -136,7 +129,7 @@ func (s *Service) introspectRefresh(ctx context.Context, tok string) (Introspect
 		return Introspection{}, true, nil // rotated away: used up
 	}
 	return Introspection{
-		Active: true, TokenType: TokenTypeRefresh, Subject: rc.Subject, Scope: rc.Scope, ClientID: rc.ClientID,
+		Active: true, TokenType: oauth.TokenTypeRefresh, Subject: rc.Subject, Scope: rc.Scope, ClientID: rc.ClientID,
 		ExpiresAt: rc.ExpiresAt, IssuedAt: rc.IssuedAt, Issuer: rc.Issuer, Audience: rc.Audience, ID: rc.ID,
 		JKT: sess.JKT,
 	}, true, nil

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // introspect asks as the intro client, with hint.
@@ -27,10 +28,10 @@ func TestIntrospect_AccessToken(t *testing.T) {
 	issuedAt := f.clock.Now()
 	set := f.mustLogin(t, "billing")
 
-	for _, hint := range []string{"", auth.TokenTypeAccess, auth.TokenTypeRefresh, "bogus"} {
+	for _, hint := range []string{"", oauth.TokenTypeAccess, oauth.TokenTypeRefresh, "bogus"} {
 		in := f.introspect(t, set.AccessToken, hint)
 		want := auth.Introspection{
-			Active: true, TokenType: auth.TokenTypeAccess, Subject: "alice", Scope: "read", ClientID: "billing",
+			Active: true, TokenType: oauth.TokenTypeAccess, Subject: "alice", Scope: "read", ClientID: "billing",
 			ExpiresAt: issuedAt.Add(accessTTL), IssuedAt: issuedAt, Issuer: testIssuer, Audience: []string{testAudience},
 			ID: in.ID,
 		}
@@ -56,7 +57,7 @@ func TestIntrospect_RevokedAccessTokenIsInactive(t *testing.T) {
 	if err := f.svc.Revoke(context.Background(), auth.RevokeRequest{Token: set.AccessToken}, auth.Meta{}); err != nil {
 		t.Fatal(err)
 	}
-	if f.introspect(t, set.AccessToken, auth.TokenTypeAccess).Active {
+	if f.introspect(t, set.AccessToken, oauth.TokenTypeAccess).Active {
 		t.Errorf("a denylisted access token is active")
 	}
 	// Its session lives on.
@@ -70,9 +71,9 @@ func TestIntrospect_RefreshToken(t *testing.T) {
 	issuedAt := f.clock.Now()
 	first := f.mustLogin(t, "")
 
-	in := f.introspect(t, first.RefreshToken, auth.TokenTypeRefresh)
+	in := f.introspect(t, first.RefreshToken, oauth.TokenTypeRefresh)
 	want := auth.Introspection{
-		Active: true, TokenType: auth.TokenTypeRefresh, Subject: "alice", Scope: "read",
+		Active: true, TokenType: oauth.TokenTypeRefresh, Subject: "alice", Scope: "read",
 		ExpiresAt: issuedAt.Add(refreshTTL), IssuedAt: issuedAt, Issuer: testIssuer, Audience: []string{testIssuer},
 		ID: in.ID,
 	}
@@ -102,7 +103,7 @@ func TestIntrospect_RefreshToken(t *testing.T) {
 	// Expiry.
 	fourth := f.mustLogin(t, "")
 	f.clock.Advance(refreshTTL)
-	if f.introspect(t, fourth.RefreshToken, auth.TokenTypeRefresh).Active {
+	if f.introspect(t, fourth.RefreshToken, oauth.TokenTypeRefresh).Active {
 		t.Errorf("active at exp")
 	}
 }

@@ -9,8 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/authsvc/authsvc/internal/audit"
 	"github.com/authsvc/authsvc/internal/credential"
-	"github.com/authsvc/authsvc/internal/limiter"
+	"github.com/authsvc/authsvc/internal/oauth"
 	"github.com/authsvc/authsvc/internal/store"
 )
 
@@ -78,7 +79,7 @@ func (s *Service) checked(ctx context.Context, kind, name string, grant bool, m 
 	if s.cfg.LoginFailuresMax <= 0 && s.cfg.LoginFailuresMaxPerAddress <= 0 {
 		return s.runCheck(ctx, fn)
 	}
-	key := store.FailureKey{Address: limiter.AddressKey(m.Addr), Name: s.nameHash(kind, name)}
+	key := store.FailureKey{Address: oauth.AddressKey(m.Addr), Name: s.nameHash(kind, name)}
 	pkey := key.Address + "|" + key.Name
 	p := s.attempts.hold(pkey)
 	defer s.attempts.release(pkey, p)
@@ -175,7 +176,7 @@ func (s *Service) admit(ctx context.Context, key store.FailureKey, p *pair, gran
 			if reset <= 0 {
 				reset = s.cfg.LoginFailuresWindow
 			}
-			e := Event{Name: EventRateLimited, Addr: m.Addr, RequestID: m.RequestID, Reason: reason}
+			e := audit.Event{Name: audit.EventRateLimited, Addr: m.Addr, RequestID: m.RequestID, Reason: reason}
 			s.setName(&e, kind, name)
 			s.emit(e)
 			return &Error{Code: TooManyRequests, Description: "too many failed attempts; try again later", RetryAfter: reset}
@@ -204,7 +205,7 @@ func (s *Service) nameHash(kind, name string) string {
 // client of the credentials file, otherwise (a typo, a probe, or a password
 // typed into the name field) as the start of its keyed hash, which carries
 // nothing of what was typed but still lets repeated attempts be grouped.
-func (s *Service) setName(e *Event, kind, name string) {
+func (s *Service) setName(e *audit.Event, kind, name string) {
 	known := false
 	switch kind {
 	case kindUser:

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authsvc/authsvc/internal/audit"
 	"github.com/authsvc/authsvc/internal/auth"
 	"github.com/authsvc/authsvc/internal/store"
 )
@@ -47,7 +48,7 @@ func TestPassword_StormGetsAtMostMaxChecks(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if checks := f.count(auth.EventLoginFailed); checks > max || grants.Load() != int64(checks) {
+	if checks := f.count(audit.EventLoginFailed); checks > max || grants.Load() != int64(checks) {
 		t.Fatalf("%d password checks (%d invalid_grant), want at most %d", checks, grants.Load(), max)
 	}
 	if grants.Load()+limited.Load() != storm {
@@ -118,7 +119,7 @@ func TestClientCredentials_SecretLockout(t *testing.T) {
 		wg.Go(func() { cc("wrong") })
 	}
 	wg.Wait()
-	if n := f.count(auth.EventClientAuthFailed); n > 3 {
+	if n := f.count(audit.EventClientAuthFailed); n > 3 {
 		t.Fatalf("%d secret checks, want at most 3", n)
 	}
 	if err := cc(f.secrets["svc"]); auth.CodeOf(err) != auth.TooManyRequests || retryAfter(err) <= 0 {
@@ -215,7 +216,7 @@ func TestPassword_CheckThatRanIsCounted(t *testing.T) {
 	cancel()
 	_, err := f.svc.Password(ctx, auth.PasswordRequest{Username: "alice", Password: "wrong"}, auth.Meta{Addr: "192.0.2.1"})
 	wantCode(t, err, auth.TemporarilyUnavailable)
-	if n := f.count(auth.EventLoginFailed); n != 1 {
+	if n := f.count(audit.EventLoginFailed); n != 1 {
 		t.Fatalf("%d checks ran, want 1: a gone client's request was checked", n)
 	}
 }

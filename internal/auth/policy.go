@@ -6,10 +6,12 @@ import (
 	"slices"
 	"time"
 
+	"github.com/authsvc/authsvc/internal/audit"
 	"github.com/authsvc/authsvc/internal/authenticator"
 	"github.com/authsvc/authsvc/internal/claims"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/issuer"
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // UserAuthenticator checks the password of a user who is not in the
@@ -94,11 +96,14 @@ func (s *Service) checkUser(ctx context.Context, req PasswordRequest, client *cr
 	// The authenticator has its own timeout (USER_AUTHENTICATOR_TIMEOUT),
 	// not the hash queue's: it gets the request's context.
 	ok, err := s.checked(ctx, kindUser, req.Username, true, m, func(context.Context) (bool, error) {
-		if req.Password == "" || len(req.Password) > credential.MaxPasswordLen {
+		if req.Password == "" || len(req.Password) > oauth.MaxPasswordLen {
 			return false, nil // refused without asking, like a file user
 		}
+		// Once sent, the check runs to its answer (bounded by
+		// USER_AUTHENTICATOR_TIMEOUT) even if the client goes meanwhile,
+		// so that a password checked is a password counted.
 		var err error
-		au, err = s.authn.Authenticate(ctx, authenticator.Request{
+		au, err = s.authn.Authenticate(context.WithoutCancel(ctx), authenticator.Request{
 			Username: req.Username, Password: req.Password, ClientID: clientID(client),
 		})
 		switch {
@@ -147,7 +152,7 @@ func (s *Service) userClaims(rc issuer.RefreshClaims) claims.Set {
 func (s *Service) authenticateClientOrPublic(ctx context.Context, ca ClientAuth, grant bool, m Meta) (credential.Client, error) {
 	if c, ok := s.creds.Load().Client(ca.ID); ok && c.Public {
 		if ca.Secret != "" {
-			s.emit(Event{Name: EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
+			s.emit(audit.Event{Name: audit.EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
 			return credential.Client{}, newError(InvalidClient, "a public client sends its client_id alone, without a secret")
 		}
 		return c, nil

@@ -1,6 +1,9 @@
 package auth
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Bounds on a requested scope. No real scope comes near them; without them
 // an 8 KiB scope of distinct tokens cost milliseconds of comparisons, before
@@ -33,7 +36,7 @@ func parseScope(s string) (tokens []string, ok bool) {
 				return nil, false
 			}
 		}
-		if !contains(tokens, tok) {
+		if !slices.Contains(tokens, tok) {
 			tokens = append(tokens, tok)
 		}
 	}
@@ -52,7 +55,7 @@ func grantScope(requested string, allowed []string) (string, error) {
 		return strings.Join(allowed, " "), nil
 	}
 	for _, s := range req {
-		if !contains(allowed, s) {
+		if !slices.Contains(allowed, s) {
 			return "", newError(InvalidScope, "requested scope is not allowed")
 		}
 	}
@@ -63,18 +66,9 @@ func grantScope(requested string, allowed []string) (string, error) {
 func intersect(a, b []string) []string {
 	out := make([]string, 0, len(a))
 	for _, s := range a {
-		if contains(b, s) {
+		if slices.Contains(b, s) {
 			out = append(out, s)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authsvc/authsvc/internal/audit"
 	"github.com/authsvc/authsvc/internal/auth"
 )
 
@@ -80,7 +81,7 @@ func TestRefresh_GraceWindow(t *testing.T) {
 				// The reuse revoked the family: the successor is dead too.
 				_, err = f.refresh(next.RefreshToken)
 				wantCode(t, err, auth.InvalidGrant)
-				if n := f.count(auth.EventReuseDetected); n != 1 {
+				if n := f.count(audit.EventReuseDetected); n != 1 {
 					t.Errorf("%d reuse_detected events, want 1", n)
 				}
 				return

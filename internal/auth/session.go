@@ -6,23 +6,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authsvc/authsvc/internal/audit"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/issuer"
 	"github.com/authsvc/authsvc/internal/store"
 )
 
-// Audit events of sessions ended on purpose and of the admin API.
-const (
-	// EventSessionsEnded: sessions ended by a logout everywhere, the
-	// admin API, MAX_SESSIONS_PER_SUBJECT or a failed re-check; Reason
-	// says which, Count how many.
-	EventSessionsEnded = "sessions_ended"
-	// EventAdmin: an admin API action; Client names the admin client,
-	// Reason the action.
-	EventAdmin = "admin"
-)
-
-// Reasons a session ends, in EventSessionsEnded.Reason.
+// Reasons a session ends, in audit.EventSessionsEnded.Reason.
 const (
 	EndLogoutAll     = "logout_all"
 	EndAdmin         = "admin"
@@ -48,7 +38,7 @@ func (s *Service) createSession(ctx context.Context, sess store.Session, first s
 	if err != nil {
 		return storeError(err)
 	}
-	return s.sessionsEnded(ctx, ended, now, Event{
+	return s.sessionsEnded(ctx, ended, now, audit.Event{
 		Reason: EndMaxSessions, Subject: sess.Subject, Client: sess.ClientID, Addr: m.Addr, RequestID: m.RequestID,
 	})
 }
@@ -58,11 +48,11 @@ func (s *Service) createSession(ctx context.Context, sess store.Session, first s
 // re-check) are announced: each goes to the revocation feed
 // (RecordRevocation), and one audit event e is written (its Name and Count
 // filled here). ids may be empty: then nothing happens.
-func (s *Service) sessionsEnded(ctx context.Context, ids []string, at time.Time, e Event) error {
+func (s *Service) sessionsEnded(ctx context.Context, ids []string, at time.Time, e audit.Event) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	e.Name, e.Count = EventSessionsEnded, len(ids)
+	e.Name, e.Count = audit.EventSessionsEnded, len(ids)
 	if len(ids) == 1 {
 		e.Session = ids[0]
 	}
@@ -83,7 +73,7 @@ func (s *Service) endSession(ctx context.Context, rc issuer.RefreshClaims, reaso
 	if _, err := s.store.EndSession(ctx, rc.SessionID, now); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return storeError(err)
 	}
-	if err := s.sessionsEnded(ctx, []string{rc.SessionID}, now, Event{
+	if err := s.sessionsEnded(ctx, []string{rc.SessionID}, now, audit.Event{
 		Reason: reason, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID,
 	}); err != nil {
 		return err
@@ -153,7 +143,7 @@ type LogoutAllRequest struct {
 // Refresh. A session bound to a DPoP key needs a proof made with it (RFC
 // 9449): without one the answer is InvalidGrant and nothing ends.
 func (s *Service) LogoutAll(ctx context.Context, req LogoutAllRequest, m Meta) (int, error) {
-	credential.NoteActivity()
+	s.activity()
 	jkt, err := s.checkProof(ctx, m.DPoP)
 	if err != nil {
 		return 0, err
@@ -183,7 +173,7 @@ func (s *Service) LogoutAll(ctx context.Context, req LogoutAllRequest, m Meta) (
 	})
 	switch {
 	case errors.Is(err, store.ErrReused):
-		s.emit(Event{Name: EventReuseDetected, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID})
+		s.emit(audit.Event{Name: audit.EventReuseDetected, Subject: rc.Subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID, Session: rc.SessionID})
 		if err := s.RecordRevocation(ctx, SessionEnded(rc.SessionID, now)); err != nil {
 			return 0, err
 		}
@@ -195,7 +185,7 @@ func (s *Service) LogoutAll(ctx context.Context, req LogoutAllRequest, m Meta) (
 	case err != nil:
 		return 0, storeError(err)
 	}
-	if err := s.sessionsEnded(ctx, ended, now, Event{
+	if err := s.sessionsEnded(ctx, ended, now, audit.Event{
 		Reason: EndLogoutAll, Subject: subject, Client: rc.ClientID, Addr: m.Addr, RequestID: m.RequestID,
 	}); err != nil {
 		return 0, err
@@ -220,7 +210,7 @@ func (s *Service) AuthenticateAdmin(ctx context.Context, ca *ClientAuth, m Meta)
 	return c.ClientID, nil
 }
 
-// Admin actions, in EventAdmin.Reason.
+// Admin actions, in audit.EventAdmin.Reason.
 const (
 	AdminListSessions = "list_sessions"
 	AdminEndSessions  = "end_sessions"
@@ -235,7 +225,7 @@ func (s *Service) AdminSessions(ctx context.Context, admin, subject string, m Me
 	if err != nil {
 		return nil, storeError(err)
 	}
-	s.emit(Event{Name: EventAdmin, Reason: AdminListSessions, Client: admin, Subject: subject, Count: len(list), Addr: m.Addr, RequestID: m.RequestID})
+	s.emit(audit.Event{Name: audit.EventAdmin, Reason: AdminListSessions, Client: admin, Subject: subject, Count: len(list), Addr: m.Addr, RequestID: m.RequestID})
 	return list, nil
 }
 
@@ -247,8 +237,8 @@ func (s *Service) AdminEndSessions(ctx context.Context, admin, subject string, m
 	if err != nil {
 		return 0, storeError(err)
 	}
-	s.emit(Event{Name: EventAdmin, Reason: AdminEndSessions, Client: admin, Subject: subject, Count: len(ended), Addr: m.Addr, RequestID: m.RequestID})
-	if err := s.sessionsEnded(ctx, ended, now, Event{
+	s.emit(audit.Event{Name: audit.EventAdmin, Reason: AdminEndSessions, Client: admin, Subject: subject, Count: len(ended), Addr: m.Addr, RequestID: m.RequestID})
+	if err := s.sessionsEnded(ctx, ended, now, audit.Event{
 		Reason: EndAdmin, Subject: subject, Client: admin, Addr: m.Addr, RequestID: m.RequestID,
 	}); err != nil {
 		return 0, err
@@ -263,13 +253,13 @@ func (s *Service) AdminEndSession(ctx context.Context, admin, id string, m Meta)
 	sess, err := s.store.EndSession(ctx, id, now)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.emit(Event{Name: EventAdmin, Reason: AdminEndSession, Client: admin, Session: id, Addr: m.Addr, RequestID: m.RequestID})
+		s.emit(audit.Event{Name: audit.EventAdmin, Reason: AdminEndSession, Client: admin, Session: id, Addr: m.Addr, RequestID: m.RequestID})
 		return newError(NotFound, "no such session")
 	case err != nil:
 		return storeError(err)
 	}
-	s.emit(Event{Name: EventAdmin, Reason: AdminEndSession, Client: admin, Subject: sess.Subject, Session: id, Count: 1, Addr: m.Addr, RequestID: m.RequestID})
-	return s.sessionsEnded(ctx, []string{id}, now, Event{
+	s.emit(audit.Event{Name: audit.EventAdmin, Reason: AdminEndSession, Client: admin, Subject: sess.Subject, Session: id, Count: 1, Addr: m.Addr, RequestID: m.RequestID})
+	return s.sessionsEnded(ctx, []string{id}, now, audit.Event{
 		Reason: EndAdmin, Subject: sess.Subject, Client: admin, Addr: m.Addr, RequestID: m.RequestID,
 	})
 }
@@ -281,7 +271,7 @@ func (s *Service) AdminReloaded(admin string, err error, m Meta) {
 	if err != nil {
 		result = "refused"
 	}
-	s.emit(Event{Name: EventAdmin, Reason: AdminReload, Client: admin, Result: result, Addr: m.Addr, RequestID: m.RequestID})
+	s.emit(audit.Event{Name: audit.EventAdmin, Reason: AdminReload, Client: admin, Result: result, Addr: m.Addr, RequestID: m.RequestID})
 }
 
 // ConfigError is the answer for a refused reload: InvalidConfig with every

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authsvc/authsvc/internal/audit"
 	"github.com/authsvc/authsvc/internal/auth"
 	"github.com/authsvc/authsvc/internal/credential"
 )
@@ -84,11 +85,11 @@ func TestRefresh_RechecksTheCredentials(t *testing.T) {
 			if f.accessActive(t, set.AccessToken) == tt.ended {
 				t.Errorf("access token active = %v after the failure, want %v", !tt.ended, !tt.ended)
 			}
-			if n := f.count(auth.EventSessionsEnded); (n == 1) != tt.ended {
+			if n := f.count(audit.EventSessionsEnded); (n == 1) != tt.ended {
 				t.Errorf("%d sessions_ended events, want ended = %v", n, tt.ended)
 			}
 			for _, e := range f.events {
-				if e.Name == auth.EventSessionsEnded && e.Reason != tt.reason {
+				if e.Name == audit.EventSessionsEnded && e.Reason != tt.reason {
 					t.Errorf("sessions_ended reason = %q, want %q", e.Reason, tt.reason)
 				}
 			}

@@ -10,13 +10,7 @@ import (
 	"time"
 
 	"github.com/authsvc/authsvc/internal/claims"
-)
-
-// Grant types a client may be allowed (RFC 6749 §4.3, §4.4, §6).
-const (
-	GrantPassword          = "password"
-	GrantClientCredentials = "client_credentials"
-	GrantRefreshToken      = "refresh_token"
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // User is a resource owner who logs in with the password grant.
@@ -69,8 +63,8 @@ type Client struct {
 	DPoPBound bool `yaml:"dpop_bound_access_tokens"`
 }
 
-// Allows reports whether the client may use grantType (one of GrantPassword,
-// GrantClientCredentials, GrantRefreshToken).
+// Allows reports whether the client may use grantType (one of oauth.GrantPassword,
+// oauth.GrantClientCredentials, oauth.GrantRefreshToken).
 func (c Client) Allows(grantType string) bool {
 	return slices.Contains(c.GrantTypes, grantType)
 }
@@ -135,19 +129,43 @@ type Set struct {
 	userDummy, clientDummy               *parsedHash
 	userDummyEncoded, clientDummyEncoded string
 
+	// gate admits the slow hash verifications; nil admits them at once.
+	gate *Gate
+
 	// onVerify, when set (by tests only, before any concurrent use), is
 	// called with every hash an authentication verifies.
 	onVerify func(*parsedHash)
 }
 
+// Option configures Parse, Load and Verify.
+type Option func(*options)
+
+type options struct {
+	gate *Gate
+}
+
+func newOptions(opts []Option) options {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// WithGate makes bcrypt and argon2id verifications wait for g (the service
+// passes the one gate it builds at start-up). Without it they are not gated.
+func WithGate(g *Gate) Option {
+	return func(o *options) { o.gate = g }
+}
+
 // Load reads and parses the credentials file at path; see Parse. Its errors
 // name the path, never the file's contents.
-func Load(path string) (*Set, []string, error) {
+func Load(path string, opts ...Option) (*Set, []string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read credentials file: %w", err)
 	}
-	s, warnings, err := Parse(data)
+	s, warnings, err := Parse(data, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("credentials file %s: %w", path, err)
 	}
@@ -158,16 +176,16 @@ func Load(path string) (*Set, []string, error) {
 // the user's hash. Whether the name exists or not, it verifies one real
 // hash, so the time taken does not reveal existence: an unknown name is
 // verified against a dummy hash with the settings most users have. An empty
-// password, a password over MaxPasswordLen bytes or a username over
-// MaxNameLen bytes is refused at once without hashing (the HTTP layer
+// password, a password over oauth.MaxPasswordLen bytes or a username over
+// oauth.MaxNameLen bytes is refused at once without hashing (the HTTP layer
 // refuses such values earlier).
 //
 // A slow hash waits for a slot of the slow-hash gate while ctx allows. The
 // error is not nil only when nothing was verified: ErrQueueTimeout when
 // ctx's deadline passed first, ctx's error when it was cancelled.
 func (s *Set) AuthenticateUser(ctx context.Context, username string, password []byte) (User, bool, error) {
-	if s == nil || s.userDummy == nil || len(username) > MaxNameLen ||
-		len(password) == 0 || len(password) > MaxPasswordLen {
+	if s == nil || s.userDummy == nil || len(username) > oauth.MaxNameLen ||
+		len(password) == 0 || len(password) > oauth.MaxPasswordLen {
 		return User{}, false, nil
 	}
 	e, found := s.users[username]
@@ -185,12 +203,12 @@ func (s *Set) AuthenticateUser(ctx context.Context, username string, password []
 // AuthenticateClient returns the client clientID when secret matches its
 // secret hash, taking the same care as AuthenticateUser: an unknown client
 // id is verified against a dummy hash with the settings most clients have.
-// An empty secret, a secret over MaxPasswordLen bytes or a client id over
-// MaxNameLen bytes is refused at once. The error is as for
+// An empty secret, a secret over oauth.MaxPasswordLen bytes or a client id over
+// oauth.MaxNameLen bytes is refused at once. The error is as for
 // AuthenticateUser.
 func (s *Set) AuthenticateClient(ctx context.Context, clientID string, secret []byte) (Client, bool, error) {
-	if s == nil || s.clientDummy == nil || len(clientID) > MaxNameLen ||
-		len(secret) == 0 || len(secret) > MaxPasswordLen {
+	if s == nil || s.clientDummy == nil || len(clientID) > oauth.MaxNameLen ||
+		len(secret) == 0 || len(secret) > oauth.MaxPasswordLen {
 		return Client{}, false, nil
 	}
 	e, found := s.clients[clientID]
@@ -216,7 +234,7 @@ func (s *Set) verify(ctx context.Context, h *parsedHash, password []byte) (bool,
 	if s.onVerify != nil {
 		s.onVerify(h)
 	}
-	ok, err := h.verify(ctx, password)
+	ok, err := h.verify(ctx, password, s.gate)
 	if err != nil && !errors.Is(err, ErrInvalidHash) {
 		return false, err
 	}

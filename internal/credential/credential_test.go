@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // fixture is a small credentials file with known passwords and secrets.
@@ -69,8 +71,8 @@ func TestSet_AuthenticateUser(t *testing.T) {
 		{"empty password", "alice", "", false, nil},
 		{"72-byte password", "long", strings.Repeat("L", 72), true, nil},
 		{"73-byte password against bcrypt", "long", strings.Repeat("L", 73), false, nil},
-		{"password over MaxPasswordLen", "alice", strings.Repeat("p", MaxPasswordLen+1), false, nil},
-		{"username over MaxNameLen", strings.Repeat("a", MaxNameLen+1), "alice-pw", false, nil},
+		{"password over MaxPasswordLen", "alice", strings.Repeat("p", oauth.MaxPasswordLen+1), false, nil},
+		{"username over MaxNameLen", strings.Repeat("a", oauth.MaxNameLen+1), "alice-pw", false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,7 +108,7 @@ func TestSet_AuthenticateClient(t *testing.T) {
 		{"another client's secret", "web", f.billingSecret, false},
 		{"unknown client", "nobody", f.billingSecret, false},
 		{"empty secret", "billing", "", false},
-		{"client id over MaxNameLen", strings.Repeat("c", MaxNameLen+1), f.billingSecret, false},
+		{"client id over MaxNameLen", strings.Repeat("c", oauth.MaxNameLen+1), f.billingSecret, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -253,9 +255,9 @@ func TestSet_Client(t *testing.T) {
 		allows     map[string]bool
 	}{
 		{"billing", true, false, map[string]bool{
-			GrantClientCredentials: true, GrantPassword: false, GrantRefreshToken: false, "implicit": false}},
+			oauth.GrantClientCredentials: true, oauth.GrantPassword: false, oauth.GrantRefreshToken: false, "implicit": false}},
 		{"web", true, true, map[string]bool{
-			GrantClientCredentials: false, GrantPassword: true, GrantRefreshToken: true, "": false}},
+			oauth.GrantClientCredentials: false, oauth.GrantPassword: true, oauth.GrantRefreshToken: true, "": false}},
 		{"nobody", false, false, nil},
 	}
 	for _, tt := range tests {
@@ -382,7 +384,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Scopes() = %q, not sorted", sc)
 		}
 		for name := range s.users {
-			if name == "" || len(name) > MaxNameLen {
+			if name == "" || len(name) > oauth.MaxNameLen {
 				t.Fatalf("invalid username accepted (%d bytes)", len(name))
 			}
 		}

@@ -70,9 +70,10 @@
 // hashing; their length, not the name, decides that, and the HTTP layer
 // refuses over-long values earlier with 400.
 //
-// bcrypt and argon2id verifications pass a process-wide gate (gate.go): half
-// the CPUs are always open to them, all of them while nothing else is being
-// served ([NoteActivity] says when it is), so a flood of logins queues
+// bcrypt and argon2id verifications pass a [Gate] that the service builds
+// once and hands to Parse or Load ([WithGate]): half the CPUs are always
+// open to them, all of them while nothing else is being served
+// ([Gate.NoteActivity] says when it is), so a flood of logins queues
 // instead of starving refreshes; the fast sha256 path does not take it.
 //
 // A [Set] is immutable once built and safe for concurrent use.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -14,8 +13,11 @@ import (
 // (HASH_QUEUE_TIMEOUT): nothing was verified, and the caller answers 503.
 var ErrQueueTimeout = errors.New("credential: waited too long for a password-hash slot")
 
-// hashGate admits slow hash verifications (bcrypt, argon2id), so that a
-// flood of logins queues instead of taking the whole machine.
+// Gate admits slow hash verifications (bcrypt, argon2id), so that a flood
+// of logins queues instead of taking the whole machine. The service builds
+// one in cmd/authsvc and hands it to Parse or Load (WithGate); it learns of
+// other work through NoteActivity, which the service wires to the token
+// rules' activity hook. A nil *Gate admits everything at once.
 //
 // Half the CPUs (at least one) are always open to hashing: the base slots.
 // The other half, the extra slots, are open only while the service is
@@ -26,7 +28,7 @@ var ErrQueueTimeout = errors.New("credential: waited too long for a password-has
 // While busy, a base slot also rests for busyRest of each hash's duration
 // before it admits the next, so that on a 2-core machine the one hashing
 // core still leaves some time to the token path.
-type hashGate struct {
+type Gate struct {
 	base, extra chan struct{}
 	quietFor    time.Duration
 	now         func() time.Time
@@ -40,9 +42,11 @@ const quietFor = 100 * time.Millisecond
 // service is busy, before it admits the next hash.
 const busyRest = 3 // one third
 
-func newHashGate(cpus int, now func() time.Time) *hashGate {
+// NewGate returns a gate for a machine of cpus CPUs that reads the time
+// from now.
+func NewGate(cpus int, now func() time.Time) *Gate {
 	base := max(1, cpus/2)
-	return &hashGate{
+	return &Gate{
 		base:     make(chan struct{}, base),
 		extra:    make(chan struct{}, max(0, cpus-base)),
 		quietFor: quietFor,
@@ -50,33 +54,40 @@ func newHashGate(cpus int, now func() time.Time) *hashGate {
 	}
 }
 
-// slowHashes is the process-wide gate.
-var slowHashes = newHashGate(runtime.GOMAXPROCS(0), time.Now)
-
-// noteActivity records that other work is being served.
-func (g *hashGate) noteActivity() { g.lastActive.Store(g.now().UnixNano()) }
+// NoteActivity tells the gate that a request other than a password check
+// is being served (a refresh, a revocation, an introspection). While such
+// requests keep coming, password and slow client-secret checks use at most
+// half the CPUs. It is safe for concurrent use, and a no-op on nil.
+func (g *Gate) NoteActivity() {
+	if g != nil {
+		g.lastActive.Store(g.now().UnixNano())
+	}
+}
 
 // quiet reports whether no other work was noted within quietFor.
-func (g *hashGate) quiet() bool {
+func (g *Gate) quiet() bool {
 	return g.now().UnixNano()-g.lastActive.Load() >= int64(g.quietFor)
 }
 
-// acquire waits for a slot and returns its release. It gives up when ctx
-// is done: with ErrQueueTimeout when its deadline passed, with ctx's error
-// when it was cancelled (the client has gone). A request whose context is
-// done when a slot comes free is not admitted either: nobody would read its
-// answer.
-func (g *hashGate) acquire(ctx context.Context) (release func(), err error) {
+// acquire waits for a slot and returns its release. A nil gate admits at
+// once. It gives up when ctx is done: with ErrQueueTimeout when its
+// deadline passed, with ctx's error when it was cancelled (the client has
+// gone). A request whose context is done when a slot comes free is not
+// admitted either: nobody would read its answer.
+func (g *Gate) acquire(ctx context.Context) (release func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, gateError(err)
+	}
+	if g == nil {
+		return func() {}, nil
+	}
 	slot, err := g.takeSlot(ctx)
 	if err == nil && ctx.Err() != nil {
 		<-slot
 		err = ctx.Err()
 	}
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("%w: %w", ErrQueueTimeout, err)
-		}
-		return nil, err
+		return nil, gateError(err)
 	}
 	if slot == g.extra {
 		return func() { <-g.extra }, nil
@@ -95,9 +106,18 @@ func (g *hashGate) acquire(ctx context.Context) (release func(), err error) {
 	}, nil
 }
 
+// gateError is the error of a wait given up: ErrQueueTimeout for a passed
+// deadline, the context's own error otherwise.
+func gateError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", ErrQueueTimeout, err)
+	}
+	return err
+}
+
 // takeSlot waits for a base slot, or an extra one while quiet, and returns
 // the channel it took it from; or ctx's error when ctx is done first.
-func (g *hashGate) takeSlot(ctx context.Context) (chan struct{}, error) {
+func (g *Gate) takeSlot(ctx context.Context) (chan struct{}, error) {
 	select {
 	case g.base <- struct{}{}:
 		return g.base, nil
@@ -120,9 +140,3 @@ func (g *hashGate) takeSlot(ctx context.Context) (chan struct{}, error) {
 		return nil, ctx.Err()
 	}
 }
-
-// NoteActivity tells the slow-hash gate that a request other than a
-// password check is being served (a refresh, a revocation, a request that
-// a fast client-secret hash authenticates). While such requests keep
-// coming, password and slow client-secret checks use at most half the CPUs.
-func NoteActivity() { slowHashes.noteActivity() }

@@ -11,7 +11,7 @@ import (
 
 // acquired reports whether g.acquire returns within a short wait, and
 // returns its release (nil when it blocked).
-func tryAcquire(g *hashGate) func() {
+func tryAcquire(g *Gate) func() {
 	got := make(chan func(), 1)
 	go func() { got <- mustAcquire(g) }()
 	select {
@@ -40,10 +40,10 @@ func TestHashGate_Slots(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := testkit.NewClock(time.Unix(1_800_000_000, 0))
-			g := newHashGate(tc.cpus, clk.Now)
+			g := NewGate(tc.cpus, clk.Now)
 			clk.Advance(time.Hour) // long quiet
 			if tc.busy {
-				g.noteActivity()
+				g.NoteActivity()
 			}
 			var releases []func()
 			for range tc.cpus + 1 {
@@ -67,8 +67,8 @@ func TestHashGate_Slots(t *testing.T) {
 
 func TestHashGate_ExtraSlotsOpenAfterQuiet(t *testing.T) {
 	clk := testkit.NewClock(time.Unix(1_800_000_000, 0))
-	g := newHashGate(2, clk.Now)
-	g.noteActivity()
+	g := NewGate(2, clk.Now)
+	g.NoteActivity()
 	first := tryAcquire(g)
 	if first == nil {
 		t.Fatal("the base slot was not admitted")
@@ -90,11 +90,11 @@ func TestHashGate_ExtraSlotsOpenAfterQuiet(t *testing.T) {
 
 func TestHashGate_BusyBaseSlotRests(t *testing.T) {
 	clk := testkit.NewClock(time.Unix(1_800_000_000, 0))
-	g := newHashGate(2, clk.Now)
-	g.noteActivity()
+	g := NewGate(2, clk.Now)
+	g.NoteActivity()
 	release := mustAcquire(g)
 	clk.Advance(900 * time.Millisecond) // the "hash" took 900 ms
-	g.noteActivity()
+	g.NoteActivity()
 	released := time.Now()
 	release()
 	// The slot rests a third of that, 300 ms, before the next hash.
@@ -115,7 +115,7 @@ func TestHashGate_BusyBaseSlotRests(t *testing.T) {
 }
 
 // mustAcquire is acquire without a deadline: it never gives up.
-func mustAcquire(g *hashGate) func() {
+func mustAcquire(g *Gate) func() {
 	r, err := g.acquire(context.Background())
 	if err != nil {
 		panic(err)
@@ -140,7 +140,7 @@ func TestHashGate_GivesUp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := newHashGate(1, testkit.NewClock(time.Unix(1_800_000_000, 0)).Now)
+			g := NewGate(1, testkit.NewClock(time.Unix(1_800_000_000, 0)).Now)
 			hold := mustAcquire(g) // the only slot
 			ctx, cancel := tt.ctx()
 			defer cancel()
@@ -156,7 +156,7 @@ func TestHashGate_GivesUp(t *testing.T) {
 }
 
 func TestHashGate_DeadClientNeverAdmitted(t *testing.T) {
-	g := newHashGate(2, testkit.NewClock(time.Unix(1_800_000_000, 0)).Now) // a free slot
+	g := NewGate(2, testkit.NewClock(time.Unix(1_800_000_000, 0)).Now) // a free slot
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if r, err := g.acquire(ctx); !errors.Is(err, context.Canceled) || r != nil {

@@ -14,14 +14,8 @@ import (
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
-)
 
-const (
-	// MaxPasswordLen is the longest password or client secret, in bytes,
-	// that authentication accepts and Hash hashes.
-	MaxPasswordLen = 1024
-	// MaxNameLen is the longest username or client id, in bytes.
-	MaxNameLen = 256
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // ErrInvalidHash is the error (tested with errors.Is) for a stored hash that
@@ -349,10 +343,11 @@ func isBcryptBase64(c byte) bool { return isAlnum(c) || c == '.' || c == '/' }
 
 // verify reports whether password matches h, in time that depends on the
 // hash settings and not on the password. bcrypt and argon2id run under
-// the slow-hash gate (gate.go): they wait for a slot while ctx allows, and
-// return the gate's error, having verified nothing, when it does not. A password over 72 bytes never matches a bcrypt hash, but
-// still costs a full bcrypt computation, so the refusal is not faster.
-func (h *parsedHash) verify(ctx context.Context, password []byte) (bool, error) {
+// gate (gate.go; nil: ungated): they wait for a slot while ctx allows, and
+// return the gate's error, having verified nothing, when it does not. A
+// password over 72 bytes never matches a bcrypt hash, but still costs a
+// full bcrypt computation, so the refusal is not faster.
+func (h *parsedHash) verify(ctx context.Context, password []byte, gate *Gate) (bool, error) {
 	switch h.kind {
 	case kindSHA256:
 		mac := hmac.New(sha256.New, h.salt)
@@ -361,16 +356,16 @@ func (h *parsedHash) verify(ctx context.Context, password []byte) (bool, error) 
 		return match && len(password) >= minFastSecretBytes, nil
 
 	case kindArgon2id:
-		release, err := slowHashes.acquire(ctx)
+		release, err := gate.acquire(ctx)
 		if err != nil {
 			return false, err
 		}
 		defer release()
-		got := argon2.IDKey(password, h.salt, h.time, h.memory, h.threads, uint32(h.keyLen))
+		got := argon2.IDKey(password, h.salt, h.time, h.memory, h.threads, uint32(h.keyLen)) //nolint:gosec // keyLen is bounded by the parser (hash.go limits)
 		return subtle.ConstantTimeCompare(got, h.key) == 1, nil
 
 	case kindBcrypt:
-		release, err := slowHashes.acquire(ctx)
+		release, err := gate.acquire(ctx)
 		if err != nil {
 			return false, err
 		}
@@ -394,13 +389,13 @@ func (h *parsedHash) verify(ctx context.Context, password []byte) (bool, error) 
 // Hash returns the argon2id hash of password in PHC form with the OWASP
 // settings (m=19456 KiB, t=2, p=1), a random 16-byte salt and a 32-byte key:
 // the format the credentials file takes. An empty password or one over
-// MaxPasswordLen bytes is an error.
+// oauth.MaxPasswordLen bytes is an error.
 func Hash(password []byte) (string, error) {
 	if len(password) == 0 {
 		return "", errors.New("credential: hash password: password is empty")
 	}
-	if len(password) > MaxPasswordLen {
-		return "", fmt.Errorf("credential: hash password: password is longer than %d bytes", MaxPasswordLen)
+	if len(password) > oauth.MaxPasswordLen {
+		return "", fmt.Errorf("credential: hash password: password is longer than %d bytes", oauth.MaxPasswordLen)
 	}
 	return newHash(hashParams{
 		kind: kindArgon2id, memory: argonMemory, time: argonTime, threads: argonThreads,
@@ -414,13 +409,14 @@ func Hash(password []byte) (string, error) {
 // is constant-time. A password over 72 bytes never matches a bcrypt hash,
 // and a secret under 32 bytes never matches a sha256 hash. The error, which
 // wraps ErrInvalidHash, is only for a hash that cannot be parsed or is out
-// of limits; a wrong password is (false, nil).
-func Verify(encoded string, password []byte) (bool, error) {
+// of limits; a wrong password is (false, nil). With WithGate, bcrypt and
+// argon2id wait for the gate.
+func Verify(encoded string, password []byte, opts ...Option) (bool, error) {
 	h, err := parseHash(encoded)
 	if err != nil {
 		return false, err
 	}
-	return h.verify(context.Background(), password)
+	return h.verify(context.Background(), password, newOptions(opts).gate)
 }
 
 // GenerateClientSecret returns a new client secret of 256 random bits,
@@ -455,7 +451,7 @@ func newHash(p hashParams, password []byte) (string, error) {
 		if _, err := rand.Read(salt); err != nil {
 			return "", fmt.Errorf("credential: salt: %w", err)
 		}
-		key := argon2.IDKey(password, salt, p.time, p.memory, p.threads, uint32(p.keyLen))
+		key := argon2.IDKey(password, salt, p.time, p.memory, p.threads, uint32(p.keyLen)) //nolint:gosec // keyLen is a fixed setting of at most 64 bytes
 		return fmt.Sprintf("%sv=%d$m=%d,t=%d,p=%d$%s$%s", prefixArgon2id, argon2.Version,
 			p.memory, p.time, p.threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 	case kindSHA256:

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 func TestHash_RoundTrip(t *testing.T) {
@@ -62,7 +64,7 @@ func TestHash_RejectsBadPasswords(t *testing.T) {
 		password []byte
 	}{
 		{"empty", nil},
-		{"over MaxPasswordLen", []byte(strings.Repeat("p", MaxPasswordLen+1))},
+		{"over MaxPasswordLen", []byte(strings.Repeat("p", oauth.MaxPasswordLen+1))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -256,6 +258,8 @@ func TestVerify_SlowHashSemaphore(t *testing.T) {
 	bc := mustBcrypt(t, "pw", bcrypt.MinCost)
 	ar := mustArgon2id(t, "pw", 64, 1, 1)
 	secret, fast := mustSecret(t)
+	slowHashes := NewGate(2, time.Now)
+	gated := WithGate(slowHashes)
 
 	for range cap(slowHashes.base) {
 		slowHashes.base <- struct{}{}
@@ -278,7 +282,7 @@ func TestVerify_SlowHashSemaphore(t *testing.T) {
 	defer release()
 
 	done := make(chan bool, 3)
-	go func() { ok, _ := Verify(fast, []byte(secret)); done <- ok }()
+	go func() { ok, _ := Verify(fast, []byte(secret), gated); done <- ok }()
 	select {
 	case ok := <-done:
 		if !ok {
@@ -288,8 +292,8 @@ func TestVerify_SlowHashSemaphore(t *testing.T) {
 		t.Fatal("sha256 Verify waited for a slow-hash slot")
 	}
 
-	go func() { ok, _ := Verify(bc, []byte("pw")); done <- ok }()
-	go func() { ok, _ := Verify(ar, []byte("pw")); done <- ok }()
+	go func() { ok, _ := Verify(bc, []byte("pw"), gated); done <- ok }()
+	go func() { ok, _ := Verify(ar, []byte("pw"), gated); done <- ok }()
 	select {
 	case <-done:
 		t.Fatal("a slow hash was verified while every slot was taken")

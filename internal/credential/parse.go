@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/authsvc/authsvc/internal/claims"
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // Parse builds a Set from a credentials file: YAML, or JSON, which is valid
@@ -29,13 +30,13 @@ import (
 //
 // Parse computes the dummy hashes that authentication verifies for unknown
 // names, so it takes as long as one or two real hash computations.
-func Parse(data []byte) (*Set, []string, error) {
+func Parse(data []byte, opts ...Option) (*Set, []string, error) {
 	var p parser
 	users, clients := p.file(data)
 	if len(p.errs) == 0 && len(users) == 0 && len(clients) == 0 {
 		p.errs = append(p.errs, errors.New("no users and no clients defined"))
 	}
-	s := &Set{users: map[string]userEntry{}, clients: map[string]clientEntry{}}
+	s := &Set{users: map[string]userEntry{}, clients: map[string]clientEntry{}, gate: newOptions(opts).gate}
 	scopes := map[string]bool{}
 	userHashes := p.users(s, users, scopes)
 	clientHashes := p.clients(s, clients, scopes)
@@ -459,7 +460,7 @@ func (p *parser) clients(s *Set, raw []rawClient, scopes map[string]bool) []*par
 		if len(r.grantTypes) == 0 && !r.introspect && !r.admin {
 			p.warnf("%s: allows no grant type and may not introspect, so it can do nothing", name)
 		}
-		if r.public && (slices.Contains(r.grantTypes, GrantClientCredentials) || r.introspect) {
+		if r.public && (slices.Contains(r.grantTypes, oauth.GrantClientCredentials) || r.introspect) {
 			p.warnf("%s: a public client can never use client_credentials or introspection; those settings have no effect", name)
 		}
 		for _, sc := range r.scopes {
@@ -494,8 +495,8 @@ func checkName(field, name string, firstLine map[string]int, line int) []string 
 	switch {
 	case name == "":
 		return []string{field + " is missing or empty"}
-	case len(name) > MaxNameLen:
-		return []string{fmt.Sprintf("%s is longer than %d bytes", field, MaxNameLen)}
+	case len(name) > oauth.MaxNameLen:
+		return []string{fmt.Sprintf("%s is longer than %d bytes", field, oauth.MaxNameLen)}
 	}
 	if first, dup := firstLine[name]; dup {
 		return []string{fmt.Sprintf("duplicate %s (first at line %d)", field, first)}
@@ -521,9 +522,9 @@ func checkGrantTypes(grants []string) []string {
 	seen := map[string]bool{}
 	for _, g := range grants {
 		switch {
-		case g != GrantPassword && g != GrantClientCredentials && g != GrantRefreshToken:
+		case g != oauth.GrantPassword && g != oauth.GrantClientCredentials && g != oauth.GrantRefreshToken:
 			issues = append(issues, fmt.Sprintf("grant_types: unknown grant type %s (want %s, %s or %s)",
-				quoteShort(g), GrantPassword, GrantClientCredentials, GrantRefreshToken))
+				quoteShort(g), oauth.GrantPassword, oauth.GrantClientCredentials, oauth.GrantRefreshToken))
 		case seen[g]:
 			issues = append(issues, fmt.Sprintf("grant_types: %s given twice", quoteShort(g)))
 		}

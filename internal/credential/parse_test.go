@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 func TestParse_Valid(t *testing.T) {
@@ -137,7 +139,7 @@ func TestParse_Errors(t *testing.T) {
 		{"alias", "users:\n  - &a\n    username: alice\n    password_hash: " + yamlQuote(good) + "\n  - *a\n", []string{"aliases are not supported"}},
 		{"missing username", "users:\n  - password_hash: " + yamlQuote(good) + "\n", []string{"users[0] (line 2): username is missing or empty"}},
 		{"empty client id", "clients:\n" + client(`""`, fast, "[password]"), []string{"clients[0] (line 2): client_id is missing or empty"}},
-		{"long username", "users:\n" + user(strings.Repeat("a", MaxNameLen+1), good), []string{"username is longer than 256 bytes"}},
+		{"long username", "users:\n" + user(strings.Repeat("a", oauth.MaxNameLen+1), good), []string{"username is longer than 256 bytes"}},
 		{"duplicate username", "users:\n" + user("alice", good) + user("alice", good),
 			[]string{`users[1] "alice" (line 4): duplicate username (first at line 2)`}},
 		{"duplicate client id", "clients:\n" + client("c", fast, "[password]") + client("c", fast, "[password]"),

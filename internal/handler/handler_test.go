@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/authsvc/authsvc/internal/audit"
 	"github.com/authsvc/authsvc/internal/auth"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/issuer"
@@ -30,7 +31,7 @@ const (
 type server struct {
 	h      http.Handler
 	mu     sync.Mutex
-	events []auth.Event
+	events []audit.Event
 }
 
 func (s *server) eventCount(name string) int {
@@ -73,7 +74,7 @@ clients:
 	d.Auth = auth.New(auth.Config{
 		AccessTTL: time.Minute, RefreshTTL: time.Hour, SessionMaxTTL: 2 * time.Hour,
 		LoginFailuresMax: 10, LoginFailuresWindow: time.Minute,
-	}, auth.Deps{Issuer: iss, Store: memory.New(time.Now), Credentials: creds, OnEvent: func(e auth.Event) {
+	}, auth.Deps{Issuer: iss, Store: memory.New(time.Now), Credentials: creds, OnEvent: func(e audit.Event) {
 		s.mu.Lock()
 		s.events = append(s.events, e)
 		s.mu.Unlock()
@@ -195,7 +196,7 @@ func TestRateLimit_PerAddress429WithRetryAfter(t *testing.T) {
 			t.Fatalf("%s: Retry-After = %q, want 1 (whole seconds, at least one)", path, ra)
 		}
 	}
-	if n := s.eventCount(auth.EventRateLimited); n != 3 {
+	if n := s.eventCount(audit.EventRateLimited); n != 3 {
 		t.Fatalf("%d rate_limited events, want 3", n)
 	}
 	if rec := s.do(http.MethodPost, "/token", "198.51.100.1", passwordForm("alice", testPassword)); rec.Code != 200 {
@@ -213,7 +214,7 @@ func TestRequest_10KBUsernameRefusedBeforeAnyCheck(t *testing.T) {
 	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "invalid_request") {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
-	if n := s.eventCount(auth.EventLoginFailed); n != 0 {
+	if n := s.eventCount(audit.EventLoginFailed); n != 0 {
 		t.Fatalf("%d password checks for a 10 KB username", n)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/authsvc/authsvc/internal/auth"
 )
 
 // healthzHandler answers 200 while the process serves.
@@ -16,6 +18,10 @@ func healthzHandler() echo.HandlerFunc {
 	}
 }
 
+// errNotReady is /readyz's answer while the store does not answer: 503
+// temporarily_unavailable with Retry-After, from the one error table.
+var errNotReady = &auth.Error{Code: auth.TemporarilyUnavailable, Description: "the store is unavailable", RetryAfter: time.Second}
+
 // readyzHandler answers 200 when the store answers and 503 otherwise.
 func readyzHandler(ready func(context.Context) error) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -24,8 +30,7 @@ func readyzHandler(ready func(context.Context) error) echo.HandlerFunc {
 		defer cancel()
 		if ready != nil {
 			if err := ready(ctx); err != nil {
-				c.Response().Header().Set(echo.HeaderRetryAfter, "1")
-				return c.String(http.StatusServiceUnavailable, "store unavailable\n")
+				return errNotReady
 			}
 		}
 		return c.String(http.StatusOK, "ready\n")

@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // metadata is the authorization server metadata document (RFC 8414 §2).
@@ -52,7 +52,7 @@ func metadataDocument(issuer string, scopes, dpopAlgs []string, public bool) []b
 		RevocationEndpoint:                     base + "/revoke",
 		IntrospectionEndpoint:                  base + "/introspect",
 		JWKSURI:                                base + "/.well-known/jwks.json",
-		GrantTypesSupported:                    []string{auth.GrantPassword, auth.GrantClientCredentials, auth.GrantRefreshToken},
+		GrantTypesSupported:                    []string{oauth.GrantPassword, oauth.GrantClientCredentials, oauth.GrantRefreshToken},
 		TokenEndpointAuthMethodsSupported:      publicMethods,
 		RevocationEndpointAuthMethodsSupported: publicMethods,
 		IntrospectionEndpointAuthMethodsSupported: authMethods,

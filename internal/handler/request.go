@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"mime"
-	"net/http"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -15,7 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/authsvc/authsvc/internal/auth"
-	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // MaxBodyBytes is the largest request body accepted (docs/api.md); a larger
@@ -30,10 +29,10 @@ const maxValueBytes = 8 << 10
 // credentials file itself allows: a longer name or secret cannot match, and is
 // refused here before any store lookup or hash check.
 var maxBytes = map[string]int{
-	"username":      credential.MaxNameLen,
-	"client_id":     credential.MaxNameLen,
-	"password":      credential.MaxPasswordLen,
-	"client_secret": credential.MaxPasswordLen,
+	"username":      oauth.MaxNameLen,
+	"client_id":     oauth.MaxNameLen,
+	"password":      oauth.MaxPasswordLen,
+	"client_secret": oauth.MaxPasswordLen,
 }
 
 // limitOf returns the largest length in bytes the parameter name may have.
@@ -53,8 +52,7 @@ func (p params) get(name string) string { return p[name] }
 func (p params) has(name string) bool { _, ok := p[name]; return ok }
 
 var (
-	errTooLarge        = echo.NewHTTPError(http.StatusRequestEntityTooLarge, "request body too large")
-	errBadContentType  = &auth.Error{Code: auth.InvalidRequest, Description: "content type must be application/x-www-form-urlencoded or application/json"}
+	errBadContentType  = &auth.Error{Code: reasonUnsupportedMedia, Description: "content type must be application/x-www-form-urlencoded or application/json"}
 	errQueryParameters = auth.ErrorF(auth.InvalidRequest, "parameters must be sent in the request body, not the URL")
 )
 
@@ -69,17 +67,17 @@ func parseBody(c echo.Context) (params, error) {
 	}
 	mediaType, err := mediaTypeOf(r.Header.Get(echo.HeaderContentType))
 	if err != nil {
-		return nil, errUnsupportedMedia(errBadContentType)
+		return nil, errBadContentType
 	}
 	if r.ContentLength > MaxBodyBytes {
-		return nil, errTooLarge
+		return nil, errBodyTooLarge
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
 		return nil, auth.ErrorF(auth.InvalidRequest, "the request body could not be read")
 	}
 	if len(body) > MaxBodyBytes {
-		return nil, errTooLarge
+		return nil, errBodyTooLarge
 	}
 	if !utf8.Valid(body) {
 		return nil, auth.ErrorF(auth.InvalidRequest, "the request body is not valid UTF-8")
@@ -91,7 +89,7 @@ func parseBody(c echo.Context) (params, error) {
 	case echo.MIMEApplicationJSON:
 		p, err = parseJSON(body)
 	default:
-		return nil, errUnsupportedMedia(errBadContentType)
+		return nil, errBadContentType
 	}
 	if err != nil {
 		return nil, err
@@ -115,14 +113,6 @@ func mediaTypeOf(contentType string) (string, error) {
 	mt, _, err := mime.ParseMediaType(contentType)
 	return mt, err
 }
-
-// unsupportedMedia marks an invalid_request that must be sent as 415.
-type unsupportedMedia struct{ e *auth.Error }
-
-func (u unsupportedMedia) Error() string { return u.e.Error() }
-func (u unsupportedMedia) Unwrap() error { return u.e }
-
-func errUnsupportedMedia(e *auth.Error) error { return unsupportedMedia{e} }
 
 func parseForm(body []byte) (params, error) {
 	values, err := url.ParseQuery(string(body))

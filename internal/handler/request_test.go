@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -11,7 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/authsvc/authsvc/internal/auth"
-	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 func newContext(method, target, ctype, body string, hdr ...string) echo.Context {
@@ -25,15 +26,17 @@ func newContext(method, target, ctype, body string, hdr ...string) echo.Context 
 	return echo.New().NewContext(req, httptest.NewRecorder())
 }
 
+// codeOf names how err is answered: "415", the status text of a 413, or
+// the error code.
 func codeOf(err error) string {
-	var he *echo.HTTPError
-	if errors.As(err, &he) {
-		return http.StatusText(he.Code)
-	}
-	if errors.As(err, new(unsupportedMedia)) {
+	status, body, _ := describe(err)
+	switch status {
+	case http.StatusUnsupportedMediaType:
 		return "415"
+	case http.StatusRequestEntityTooLarge:
+		return http.StatusText(status)
 	}
-	return string(auth.CodeOf(err))
+	return string(body.Error)
 }
 
 func TestParseBody(t *testing.T) {
@@ -60,15 +63,15 @@ func TestParseBody(t *testing.T) {
 		{"xml", "/token", "application/xml", "<a/>", nil, "415"},
 		{"no content type", "/token", "", "a=1", nil, "415"},
 		{"garbage content type", "/token", ";;;", "a=1", nil, "415"},
-		{"too large", "/token", form, "a=" + strings.Repeat("x", MaxBodyBytes), nil, http.StatusText(413)},
+		{"too large", "/token", form, "a=" + strings.Repeat("x", MaxBodyBytes), nil, http.StatusText(http.StatusRequestEntityTooLarge)},
 		{"value too long", "/token", form, "a=" + strings.Repeat("x", maxValueBytes+1), nil, "invalid_request"},
 		{"token at the limit", "/token", form, "refresh_token=" + strings.Repeat("x", maxValueBytes), map[string]string{"refresh_token": strings.Repeat("x", maxValueBytes)}, ""},
 		{"10 KB username", "/token", form, "username=" + strings.Repeat("u", 10<<10), nil, "invalid_request"},
-		{"username over MaxNameLen", "/token", js, `{"username":"` + strings.Repeat("u", credential.MaxNameLen+1) + `"}`, nil, "invalid_request"},
-		{"username at MaxNameLen", "/token", form, "username=" + strings.Repeat("u", credential.MaxNameLen), map[string]string{"username": strings.Repeat("u", credential.MaxNameLen)}, ""},
-		{"client_id over MaxNameLen", "/token", form, "client_id=" + strings.Repeat("c", credential.MaxNameLen+1), nil, "invalid_request"},
-		{"password over MaxPasswordLen", "/token", form, "password=" + strings.Repeat("p", credential.MaxPasswordLen+1), nil, "invalid_request"},
-		{"client_secret over MaxPasswordLen", "/token", js, `{"client_secret":"` + strings.Repeat("s", credential.MaxPasswordLen+1) + `"}`, nil, "invalid_request"},
+		{"username over MaxNameLen", "/token", js, `{"username":"` + strings.Repeat("u", oauth.MaxNameLen+1) + `"}`, nil, "invalid_request"},
+		{"username at MaxNameLen", "/token", form, "username=" + strings.Repeat("u", oauth.MaxNameLen), map[string]string{"username": strings.Repeat("u", oauth.MaxNameLen)}, ""},
+		{"client_id over MaxNameLen", "/token", form, "client_id=" + strings.Repeat("c", oauth.MaxNameLen+1), nil, "invalid_request"},
+		{"password over MaxPasswordLen", "/token", form, "password=" + strings.Repeat("p", oauth.MaxPasswordLen+1), nil, "invalid_request"},
+		{"client_secret over MaxPasswordLen", "/token", js, `{"client_secret":"` + strings.Repeat("s", oauth.MaxPasswordLen+1) + `"}`, nil, "invalid_request"},
 		{"invalid UTF-8 raw", "/token", js, "{\"a\":\"\xff\"}", nil, "invalid_request"},
 		{"invalid UTF-8 escaped", "/token", form, "a=%ff", nil, "invalid_request"},
 	}
@@ -120,8 +123,8 @@ func TestClientAuth(t *testing.T) {
 		{"no colon", basic("abc"), params{}, false, "", "", "invalid_client"},
 		{"bad escape", basic("a%zz:b"), params{}, false, "", "", "invalid_client"},
 		{"short header", "Bas", params{}, false, "", "", "invalid_client"},
-		{"long basic id", basic(strings.Repeat("c", credential.MaxNameLen+1) + ":b"), params{}, false, "", "", "invalid_client"},
-		{"long basic secret", basic("a:" + strings.Repeat("s", credential.MaxPasswordLen+1)), params{}, false, "", "", "invalid_client"},
+		{"long basic id", basic(strings.Repeat("c", oauth.MaxNameLen+1) + ":b"), params{}, false, "", "", "invalid_client"},
+		{"long basic secret", basic("a:" + strings.Repeat("s", oauth.MaxPasswordLen+1)), params{}, false, "", "", "invalid_client"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -153,9 +156,9 @@ func TestClientAuth(t *testing.T) {
 }
 
 func TestDescribe_MapsEveryCode(t *testing.T) {
-	for code, status := range statusOf {
+	for code, row := range errorTable {
 		got, body, _ := describe(&auth.Error{Code: code, Description: "d"})
-		if got != status || body.Error != code {
+		if got != row.status || body.Error != row.code {
 			t.Errorf("%s: got %d %s", code, got, body.Error)
 		}
 	}
@@ -169,5 +172,22 @@ func TestDescribe_MapsEveryCode(t *testing.T) {
 	}
 	if _, _, retry := describe(&auth.Error{Code: auth.TooManyRequests, RetryAfter: 1500e6}); retry != 2 {
 		t.Errorf("Retry-After rounds up: got %d", retry)
+	}
+}
+
+// TestReadyz_AnswersFromTheErrorTable checks that /readyz's 503 is written
+// by the one error table like every other error: JSON, Retry-After,
+// no-store.
+func TestReadyz_AnswersFromTheErrorTable(t *testing.T) {
+	e := New(Deps{Ready: func(context.Context) error { return errors.New("dial tcp: refused") }})
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get(echo.HeaderRetryAfter) != "1" ||
+		rec.Header().Get(echo.HeaderCacheControl) != "no-store" ||
+		!strings.Contains(rec.Body.String(), `"error":"temporarily_unavailable"`) {
+		t.Fatalf("/readyz: %d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+	if strings.Contains(rec.Body.String(), "refused") {
+		t.Fatalf("/readyz leaks the store error: %s", rec.Body)
 	}
 }

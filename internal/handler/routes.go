@@ -7,11 +7,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/credential"
 )
 
 // Deps are the parts the HTTP handler is built from.
@@ -122,16 +124,46 @@ func routes(e *echo.Echo, d Deps) {
 	if d.Auth != nil {
 		dpopAlgs = d.Auth.DPoPAlgs()
 	}
-	// Both forms are built once; each request picks the one that matches
-	// the credentials in force.
-	withNone, withoutNone := metadataDocument(d.Issuer, d.Scopes, dpopAlgs, true), metadataDocument(d.Issuer, d.Scopes, dpopAlgs, false)
+	// Both forms are built once per credentials set (a reload may change
+	// scopes_supported); each request picks the one that matches the
+	// credentials in force.
+	docs := metadataDocuments(d, dpopAlgs)
 	e.GET("/.well-known/oauth-authorization-server", metadataHandler(func() []byte {
+		withNone, withoutNone := docs()
 		if d.PublicClients != nil && d.PublicClients() {
 			return withNone
 		}
 		return withoutNone
 	}))
 	operationRoutes(e, d)
+}
+
+// metadataDocuments returns the two forms of the RFC 8414 document (with
+// and without the auth method "none") for the credentials in force: built
+// again only when a reload swapped the credentials, so scopes_supported
+// follows the file. Without Deps.Auth the scopes are Deps.Scopes.
+func metadataDocuments(d Deps, dpopAlgs []string) func() (withNone, withoutNone []byte) {
+	type built struct {
+		set                   *credential.Set
+		withNone, withoutNone []byte
+	}
+	var cache atomic.Pointer[built]
+	return func() ([]byte, []byte) {
+		var set *credential.Set
+		scopes := d.Scopes
+		if d.Auth != nil {
+			set = d.Auth.Credentials()
+			scopes = set.Scopes()
+		}
+		if b := cache.Load(); b != nil && b.set == set {
+			return b.withNone, b.withoutNone
+		}
+		b := &built{set: set,
+			withNone:    metadataDocument(d.Issuer, scopes, dpopAlgs, true),
+			withoutNone: metadataDocument(d.Issuer, scopes, dpopAlgs, false)}
+		cache.Store(b)
+		return b.withNone, b.withoutNone
+	}
 }
 
 // operationRoutes adds the routes for the platform, which both listeners

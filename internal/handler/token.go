@@ -7,6 +7,7 @@ import (
 
 	"github.com/authsvc/authsvc/internal/auth"
 	"github.com/authsvc/authsvc/internal/jsonenc"
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // appendTokenResponse appends the RFC 6749 §5.1 success body:
@@ -52,7 +53,7 @@ func tokenHandler(svc *auth.Service) echo.HandlerFunc {
 		switch gt := p.get("grant_type"); gt {
 		case "":
 			return auth.ErrorF(auth.InvalidRequest, "missing parameter grant_type")
-		case auth.GrantPassword:
+		case oauth.GrantPassword:
 			var username string
 			if username, err = required(p, "username"); err != nil {
 				return err
@@ -67,13 +68,13 @@ func tokenHandler(svc *auth.Service) echo.HandlerFunc {
 			if err != nil {
 				return err
 			}
-		case auth.GrantClientCredentials:
+		case oauth.GrantClientCredentials:
 			if set, err = svc.ClientCredentialsFor(ctx, auth.ClientCredentialsRequest{
 				Client: ca, Scope: p.get("scope"), Resource: p.get("resource"),
 			}, m); err != nil {
 				return err
 			}
-		case auth.GrantRefreshToken:
+		case oauth.GrantRefreshToken:
 			return refresh(c, svc, p, ca)
 		default:
 			return auth.ErrorF(auth.UnsupportedGrantType, "grant_type is not supported")

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // JWKSMaxAge is the longest max-age the JWKS is served with. A verifier may
@@ -83,6 +85,7 @@ type keyEntry struct {
 	signKey    any            // nil when verifyOnly
 	verifyKey  any            // stored as an interface once, so lookups do not allocate
 	header     map[string]any // the JWS header it signs with, shared and read-only
+	signer     signer         // header segment and bound method; zero when verifyOnly
 	jwk        *jwk           // nil for HMAC keys
 }
 
@@ -269,10 +272,14 @@ func newAsymmetricEntry(alg string, priv crypto.Signer, typ string) (keyEntry, e
 	if err != nil {
 		return keyEntry{}, fmt.Errorf("%w: %w", ErrKeyMismatch, err)
 	}
-	return keyEntry{
+	e := keyEntry{
 		kid: k.Kid, signKey: key, verifyKey: pub, jwk: &k,
 		header: map[string]any{"alg": alg, "typ": typ, "kid": k.Kid},
-	}, nil
+	}
+	if e.signer, err = newSigner(e.header, jwt.GetSigningMethod(alg), key); err != nil {
+		return keyEntry{}, fmt.Errorf("%w: %w", ErrKeyMismatch, err)
+	}
+	return e, nil
 }
 
 // newScheduledSet builds and validates the key set of a JWT_KEYS_FILE for
@@ -370,8 +377,11 @@ func hmacEntries(current []byte, previous [][]byte, typ string) (keyEntry, []key
 	mk := func(k []byte) keyEntry {
 		kid := hmacKID(k)
 		key := any(slices.Clone(k))
-		return keyEntry{kid: kid, signKey: key, verifyKey: key, activeFrom: alwaysActive,
+		e := keyEntry{kid: kid, signKey: key, verifyKey: key, activeFrom: alwaysActive,
 			header: map[string]any{"alg": algHS256, "typ": typ, "kid": kid}}
+		// A map of strings and a []byte key: newSigner cannot fail here.
+		e.signer, _ = newSigner(e.header, jwt.SigningMethodHS256, key)
+		return e
 	}
 	prev := make([]keyEntry, 0, len(previous))
 	for _, p := range previous {

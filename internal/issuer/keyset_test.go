@@ -326,6 +326,17 @@ func TestIssuer_ReloadKeySet(t *testing.T) {
 		}
 	})
 
+	t.Run("RSA under 2048 bits refused", func(t *testing.T) {
+		r := newFixture(t, "RS256", func(c *issuer.Config) { c.AccessTTL = testAccessTTL })
+		_, err := r.iss.NewKeySet([]issuer.ScheduledKey{
+			{PrivateKey: rsaKeyA(), ActiveFrom: t0.Add(-time.Hour)},
+			{PrivateKey: rsa1024(), ActiveFrom: t0.Add(time.Hour), Name: "small.pem"},
+		})
+		if !errors.Is(err, issuer.ErrKeyMismatch) || !strings.Contains(err.Error(), "small.pem") {
+			t.Fatalf("err = %v, want ErrKeyMismatch naming small.pem", err)
+		}
+	})
+
 	t.Run("HS256 refuses a key set", func(t *testing.T) {
 		h := newFixture(t, "HS256")
 		_, err := h.iss.NewKeySet([]issuer.ScheduledKey{{PrivateKey: f.keys[0], ActiveFrom: t0}})

@@ -85,15 +85,14 @@ func newKind(c kindConfig) *kind {
 	return k
 }
 
-// sign signs claims with the key of k that signs now. The header map is
-// shared between calls: golang-jwt only reads it while encoding.
-func (k *kind) sign(claims jwt.Claims) (string, error) {
+// sign signs claims with the key of k that signs now, through the key's
+// precomputed header segment and bound signing method (sign.go).
+func (k *kind) sign(claims encodedClaims) (string, error) {
 	e, ok := k.keys.Load().signingAt(k.now())
 	if !ok {
 		return "", ErrNoActiveKey
 	}
-	t := jwt.Token{Header: e.header, Claims: claims, Method: k.method}
-	return t.SignedString(e.signKey)
+	return e.signer.sign(claims)
 }
 
 // verify is the one verification path: it checks the size, lets golang-jwt

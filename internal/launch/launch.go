@@ -86,7 +86,7 @@ func Start(spec Spec) (*Process, error) {
 	}
 	if err := cmd.Start(); err != nil {
 		if logFile != nil {
-			logFile.Close()
+			_ = logFile.Close()
 		}
 		return nil, fmt.Errorf("start %s: %w", spec.Name, err)
 	}
@@ -94,7 +94,7 @@ func Start(spec Spec) (*Process, error) {
 	go func() {
 		p.err = cmd.Wait()
 		if logFile != nil {
-			logFile.Close()
+			_ = logFile.Close()
 		}
 		close(p.done)
 	}()
@@ -157,10 +157,14 @@ func (p *Process) WaitReady(ctx context.Context, timeout time.Duration, check fu
 			return nil
 		}
 		if p.Exited() {
-			return fmt.Errorf("%s: %w (%v)%s", p.spec.Name, ErrExited, p.err, p.tailSuffix())
+			status := p.err
+			if status == nil {
+				status = errors.New("exit status 0")
+			}
+			return fmt.Errorf("%s: %w (%w)%s", p.spec.Name, ErrExited, status, p.tailSuffix())
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready after %v (last: %v)%s", p.spec.Name, timeout, last, p.tailSuffix())
+			return fmt.Errorf("%s not ready after %v (last: %w)%s", p.spec.Name, timeout, last, p.tailSuffix())
 		}
 		select {
 		case <-ctx.Done():
@@ -198,7 +202,7 @@ func (p *Process) tailSuffix() string {
 // caller binds it: callers that can, retry.
 func FreePort() (int, error) {
 	for {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		l, err := new(net.ListenConfig).Listen(context.Background(), "tcp", "127.0.0.1:0")
 		if err != nil {
 			return 0, err
 		}

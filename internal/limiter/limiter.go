@@ -12,11 +12,12 @@ package limiter
 
 import (
 	"math"
-	"net/netip"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/time/rate"
+
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 // DefaultCapacity is the number of addresses whose buckets are kept. A
@@ -65,7 +66,7 @@ func New(perSecond float64, capacity int, now func() time.Time) *PerAddress {
 // Allow takes one request from addr's bucket. When the bucket is empty it
 // returns false and how long until the next request from addr would pass.
 func (l *PerAddress) Allow(addr string) (bool, time.Duration) {
-	key := AddressKey(addr)
+	key := oauth.AddressKey(addr)
 	b, ok := l.buckets.Get(key)
 	if !ok {
 		fresh := rate.NewLimiter(l.limit, l.burst)
@@ -85,24 +86,3 @@ func (l *PerAddress) Allow(addr string) (bool, time.Duration) {
 
 // Len returns the number of addresses whose buckets are kept.
 func (l *PerAddress) Len() int { return l.buckets.Len() }
-
-// AddressKey is what a client address counts as for a limit: an IPv4
-// address itself (also when IPv4-mapped), an IPv6 address its /64 (one host
-// usually holds a whole /64, so counting per address would let it multiply
-// its allowance at will), anything that does not parse as an address as it
-// is.
-func AddressKey(addr string) string {
-	a, err := netip.ParseAddr(addr)
-	if err != nil {
-		return addr
-	}
-	a = a.Unmap()
-	if a.Is4() {
-		return a.String()
-	}
-	p, err := a.WithZone("").Prefix(64)
-	if err != nil {
-		return addr
-	}
-	return p.String()
-}

@@ -20,7 +20,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/audit"
+	"github.com/authsvc/authsvc/internal/oauth"
 )
 
 const namespace = "authsvc"
@@ -132,7 +133,7 @@ func New(version string) *Metrics {
 	for _, r := range []string{"rotated", "retried"} {
 		m.refreshes.WithLabelValues(r)
 	}
-	for _, tt := range []string{auth.TokenTypeRefresh, auth.TokenTypeAccess} {
+	for _, tt := range []string{oauth.TokenTypeRefresh, oauth.TokenTypeAccess} {
 		m.revocations.WithLabelValues(tt)
 	}
 	for _, k := range []string{"user", "client"} {
@@ -186,30 +187,30 @@ var knownMethods = map[string]bool{
 }
 
 // grantTypes are the grant types counted under their own name.
-var grantTypes = []string{auth.GrantPassword, auth.GrantClientCredentials, auth.GrantRefreshToken}
+var grantTypes = []string{oauth.GrantPassword, oauth.GrantClientCredentials, oauth.GrantRefreshToken}
 
 // OnEvent counts an audit event of the token rules; install it as
 // auth.Deps.OnEvent. Only the event's name, grant type, token type and
 // reason are used, each from a fixed set; who and from where never become
 // labels.
-func (m *Metrics) OnEvent(e auth.Event) {
+func (m *Metrics) OnEvent(e audit.Event) {
 	switch e.Name {
-	case auth.EventLogin:
+	case audit.EventLogin:
 		m.tokensIssued.WithLabelValues(oneOf(e.Grant, grantTypes...)).Inc()
-	case auth.EventRefresh:
-		m.tokensIssued.WithLabelValues(auth.GrantRefreshToken).Inc()
+	case audit.EventRefresh:
+		m.tokensIssued.WithLabelValues(oauth.GrantRefreshToken).Inc()
 		m.refreshes.WithLabelValues("rotated").Inc()
-	case auth.EventRefreshRetry:
+	case audit.EventRefreshRetry:
 		m.refreshes.WithLabelValues("retried").Inc()
-	case auth.EventReuseDetected:
+	case audit.EventReuseDetected:
 		m.reuseDetected.Inc()
-	case auth.EventRevoke:
-		m.revocations.WithLabelValues(oneOf(e.TokenType, auth.TokenTypeRefresh, auth.TokenTypeAccess)).Inc()
-	case auth.EventLoginFailed:
+	case audit.EventRevoke:
+		m.revocations.WithLabelValues(oneOf(e.TokenType, oauth.TokenTypeRefresh, oauth.TokenTypeAccess)).Inc()
+	case audit.EventLoginFailed:
 		m.loginFailures.WithLabelValues("user").Inc()
-	case auth.EventClientAuthFailed:
+	case audit.EventClientAuthFailed:
 		m.loginFailures.WithLabelValues("client").Inc()
-	case auth.EventRateLimited:
+	case audit.EventRateLimited:
 		m.rateLimited.WithLabelValues(reasonLabel(e.Reason)).Inc()
 	}
 }

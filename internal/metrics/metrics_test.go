@@ -12,8 +12,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/audit"
 	"github.com/authsvc/authsvc/internal/metrics"
+	"github.com/authsvc/authsvc/internal/oauth"
 	"github.com/authsvc/authsvc/internal/store"
 	"github.com/authsvc/authsvc/internal/store/memory"
 )
@@ -42,21 +43,21 @@ func wantLines(t *testing.T, text string, lines ...string) {
 
 func TestOnEvent_CountsEachEventWithoutWhoLabels(t *testing.T) {
 	m := metrics.New("v1.2.3")
-	who := auth.Event{Subject: "alice-the-user", Client: "billing-client", Addr: "192.0.2.7", RequestID: "req-1", Session: "sess-1"}
-	for _, e := range []auth.Event{
-		{Name: auth.EventLogin, Grant: auth.GrantPassword},
-		{Name: auth.EventLogin, Grant: auth.GrantPassword},
-		{Name: auth.EventLogin, Grant: auth.GrantClientCredentials},
-		{Name: auth.EventLogin, Grant: "made-up"},
-		{Name: auth.EventRefresh, Grant: auth.GrantRefreshToken},
-		{Name: auth.EventRefreshRetry, Grant: auth.GrantRefreshToken},
-		{Name: auth.EventReuseDetected},
-		{Name: auth.EventRevoke, TokenType: auth.TokenTypeRefresh},
-		{Name: auth.EventRevoke, TokenType: auth.TokenTypeAccess},
-		{Name: auth.EventLoginFailed},
-		{Name: auth.EventClientAuthFailed},
-		{Name: auth.EventRateLimited, Reason: "login_failures"},
-		{Name: auth.EventRateLimited, Reason: "Not A Reason {}"},
+	who := audit.Event{Subject: "alice-the-user", Client: "billing-client", Addr: "192.0.2.7", RequestID: "req-1", Session: "sess-1"}
+	for _, e := range []audit.Event{
+		{Name: audit.EventLogin, Grant: oauth.GrantPassword},
+		{Name: audit.EventLogin, Grant: oauth.GrantPassword},
+		{Name: audit.EventLogin, Grant: oauth.GrantClientCredentials},
+		{Name: audit.EventLogin, Grant: "made-up"},
+		{Name: audit.EventRefresh, Grant: oauth.GrantRefreshToken},
+		{Name: audit.EventRefreshRetry, Grant: oauth.GrantRefreshToken},
+		{Name: audit.EventReuseDetected},
+		{Name: audit.EventRevoke, TokenType: oauth.TokenTypeRefresh},
+		{Name: audit.EventRevoke, TokenType: oauth.TokenTypeAccess},
+		{Name: audit.EventLoginFailed},
+		{Name: audit.EventClientAuthFailed},
+		{Name: audit.EventRateLimited, Reason: "login_failures"},
+		{Name: audit.EventRateLimited, Reason: "Not A Reason {}"},
 		{Name: "unknown_event"},
 	} {
 		e.Subject, e.Client, e.Addr, e.RequestID, e.Session = who.Subject, who.Client, who.Addr, who.RequestID, who.Session
@@ -110,7 +111,7 @@ func TestNew_SeriesStartAtZero(t *testing.T) {
 
 func TestNew_RegistriesAreIndependent(t *testing.T) {
 	a, b := metrics.New("dev"), metrics.New("dev")
-	a.OnEvent(auth.Event{Name: auth.EventReuseDetected})
+	a.OnEvent(audit.Event{Name: audit.EventReuseDetected})
 	wantLines(t, scrape(t, b), `authsvc_refresh_reuse_detected_total 0`)
 }
 

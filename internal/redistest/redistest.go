@@ -42,10 +42,6 @@ const binary = "redis-server"
 // PATH.
 const notFoundMessage = "redis-server not found: install it with `apt-get install redis-server`"
 
-// defaultRedisPort is the port of the machine's own Redis, which tests must
-// never touch.
-const defaultRedisPort = 6379
-
 const (
 	// readyTimeout bounds the wait for a started server to answer PING.
 	readyTimeout = 5 * time.Second
@@ -347,7 +343,7 @@ func lookBinary(tb testing.TB) string {
 	tb.Helper()
 	bin, err := exec.LookPath(binary)
 	if err != nil {
-		tb.Fatalf(notFoundMessage)
+		tb.Fatalf("%s", notFoundMessage)
 	}
 	return bin
 }
@@ -405,7 +401,7 @@ func startProcess(bin, dir string, args []string) (*process, error) {
 // kill sends sig and waits for the process to exit, escalating to SIGKILL
 // after stopTimeout.
 func (p *process) kill(sig syscall.Signal) {
-	p.Stop(sig, stopTimeout)
+	_, _ = p.Stop(sig, stopTimeout)
 }
 
 // waitReady waits until the server at addr answers PING, or fails when the

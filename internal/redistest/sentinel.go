@@ -117,7 +117,7 @@ func (s *Sentinel) MasterAddr() (string, error) {
 		}
 		last = err
 	}
-	return "", fmt.Errorf("no sentinel reports the master: %v", last)
+	return "", fmt.Errorf("no sentinel reports the master: %w", last)
 }
 
 // WaitFailover waits until every running sentinel reports a master other

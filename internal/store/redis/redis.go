@@ -473,7 +473,7 @@ func (s *Store) Sessions(ctx context.Context, subject string, now time.Time) ([]
 	}
 	vals, err := stringsOf(reply)
 	if err != nil || len(vals)%listWidth != 0 {
-		return nil, fmt.Errorf("redisstore: list sessions: malformed script reply (%d values): %v", len(vals), err)
+		return nil, fmt.Errorf("redisstore: list sessions: malformed script reply (%d values): %w", len(vals), err)
 	}
 	out := make([]store.SessionInfo, 0, len(vals)/listWidth)
 	for i := 0; i < len(vals); i += listWidth {
@@ -703,7 +703,7 @@ func unavailable(err error) bool {
 		return true
 	}
 	// A reply from Redis itself: its code says whether to try again.
-	if reply, ok := err.(goredis.Error); ok {
+	if reply, ok := err.(goredis.Error); ok { //nolint:errorlint // only a reply itself, not one wrapped in a client error (next case)
 		return unavailableReplies[replyCode(reply.Error())]
 	}
 	// A reply wrapped in a client error means the client could not reach

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -249,7 +250,7 @@ func TestStore_UnavailableErrors(t *testing.T) {
 			t.Parallel()
 			s, sess, first := tt.setup(t)
 			for _, o := range opsOn(sess, first) {
-				if tt.ops != nil && !contains(tt.ops, o.name) {
+				if tt.ops != nil && !slices.Contains(tt.ops, o.name) {
 					continue
 				}
 				err := o.call(context.Background(), s)
@@ -293,15 +294,6 @@ func containsAny(s string, subs []string) bool {
 }
 
 // contains reports whether list holds s.
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func TestStore_ContextErrors(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)

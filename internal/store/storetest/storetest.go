@@ -113,7 +113,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 			t.Fatalf("storetest: newStore returned a Harness without Store or Clock")
 		}
 		if h.RealTTL {
-			if off := h.Clock.Now().Sub(time.Now()).Abs(); off > time.Second {
+			if off := time.Until(h.Clock.Now()).Abs(); off > time.Second {
 				t.Fatalf("storetest: RealTTL harness clock is %v off the wall clock; start it at time.Now()", off)
 			}
 		}
