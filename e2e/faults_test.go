@@ -8,6 +8,10 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +22,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/authsvc/authsvc/internal/redistest"
+	"github.com/authsvc/authsvc/internal/store"
 )
 
 // Phases of a fault test, as labels of the counts.
@@ -196,7 +201,7 @@ func waitForReady(tb testing.TB, svc *proc) {
 // that case impossible rather than rare: it holds the clients for a moment,
 // waits until the replica has acknowledged everything (WAIT), and kills the
 // master with no request in flight. (What a lost write means in production
-// is in the README.)
+// is in docs/operations.md.)
 func TestFault_SentinelFailover(t *testing.T) {
 	s := redistest.StartSentinel(t)
 	env := topologyEnv(t, "REDIS_SENTINEL_ADDRS", s.Addrs())
@@ -294,10 +299,25 @@ func TestFault_ClusterNodeStopped(t *testing.T) {
 	env := topologyEnv(t, "REDIS_CLUSTER_ADDRS", c.Addrs())
 	env["LOGIN_FAILURES_MAX"] = "0"
 	env["LOG_LEVEL"] = "info"
+	// A subject's sessions share one hash slot (the subject tag of the
+	// session id), so sessions spread over the masters only across
+	// subjects: the test logs in as many users.
+	users := clusterUsers(t, env, 24)
 	svc := startAuthsvc(t, env)
 	prefix := env["REDIS_KEY_PREFIX"]
 	shardOf := func(rt string) int {
-		return c.SlotOwner(redistest.KeySlot(prefix + "s:{" + sessionOf(t, rt) + "}"))
+		tag, ok := store.SessionTag(sessionOf(t, rt))
+		if !ok {
+			t.Fatalf("session id %q has no subject tag", sessionOf(t, rt))
+		}
+		return c.SlotOwner(redistest.KeySlot(prefix + "s:{" + tag + "}"))
+	}
+	loginAs := func(user string) *response {
+		r := postForm(t, svc.URL+"/token", "grant_type", "password", "username", user, "password", clusterUserPassword)
+		if r.Status != http.StatusOK {
+			t.Fatalf("login of %s: %d %s", user, r.Status, r.Body)
+		}
+		return r
 	}
 
 	// Log in until every master holds three sessions.
@@ -305,9 +325,9 @@ func TestFault_ClusterNodeStopped(t *testing.T) {
 	byShard := make([][]string, len(c.Nodes()))
 	for n := 0; ; n++ {
 		if n == 300 {
-			t.Fatalf("300 logins did not give every master %d sessions", perShard)
+			t.Fatalf("300 logins of %d users did not give every master %d sessions", len(users), perShard)
 		}
-		rt := login(t, svc.URL).str("refresh_token")
+		rt := loginAs(users[n%len(users)]).str("refresh_token")
 		if sh := shardOf(rt); len(byShard[sh]) < perShard {
 			byShard[sh] = append(byShard[sh], rt)
 		}
@@ -331,8 +351,9 @@ func TestFault_ClusterNodeStopped(t *testing.T) {
 			}
 		}
 	}
-	for range 15 {
-		a := l.login(svc.URL, "node stopped")
+	for i := range 15 {
+		a := l.post(svc.URL+"/token", "grant_type", "password", "username", users[i%len(users)], "password", clusterUserPassword)
+		l.note("node stopped login", a)
 		switch {
 		case a.ok() && shardOf(a.refresh) == dead:
 			t.Errorf("login returned a session on the stopped master")
@@ -361,6 +382,31 @@ func TestFault_ClusterNodeStopped(t *testing.T) {
 	t.Logf("Cluster node stopped (cluster-require-full-coverage no): %s", l.report())
 }
 
+// clusterUserPassword is the password of every user clusterUsers writes.
+const clusterUserPassword = "cluster-Pa55word-Gecko-58"
+
+// clusterUsers writes a credentials file with n users (user00, user01, …)
+// sharing one password, points env's CREDENTIALS_FILE at it, and returns
+// their names.
+func clusterUsers(tb testing.TB, env map[string]string, n int) []string {
+	tb.Helper()
+	hash := mustHash(tb, clusterUserPassword)
+	var b strings.Builder
+	b.WriteString("users:\n")
+	users := make([]string, n)
+	for i := range users {
+		users[i] = fmt.Sprintf("user%02d", i)
+		fmt.Fprintf(&b, "  - username: %s\n    password_hash: %q\n    scopes: [read]\n", users[i], hash)
+	}
+	b.WriteString("clients: []\n")
+	path := filepath.Join(tb.TempDir(), "cluster-users.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	env["CREDENTIALS_FILE"] = path
+	return users
+}
+
 // Roles of the clients of TestFault_ThreeReplicasOneCluster.
 const (
 	roleHonest   = iota
@@ -380,6 +426,9 @@ func TestFault_ThreeReplicasOneCluster(t *testing.T) {
 	c := redistest.StartCluster(t)
 	env := topologyEnv(t, "REDIS_CLUSTER_ADDRS", c.Addrs())
 	env["LOG_LEVEL"] = "warn"
+	// Many subjects, so that the sessions spread over the masters (a
+	// subject's sessions share one slot).
+	users := clusterUsers(t, env, 40)
 	replicas := []*proc{startAuthsvc(t, env), startAuthsvc(t, env), startAuthsvc(t, env)}
 	via := func(i, n int) string { return replicas[(i+n)%len(replicas)].URL }
 
@@ -422,7 +471,11 @@ func TestFault_ThreeReplicasOneCluster(t *testing.T) {
 		owners.Add(1)
 		go func() {
 			defer owners.Done()
-			a := retryUnavailable(func() answer { return l.login(via(i, 0), "owner") })
+			a := retryUnavailable(func() answer {
+				a := l.post(via(i, 0)+"/token", "grant_type", "password", "username", users[i%len(users)], "password", clusterUserPassword)
+				l.note("owner login", a)
+				return a
+			})
 			if !a.ok() {
 				l.unexpected("client %d: login got %v", i, a)
 				return

@@ -97,7 +97,7 @@ func TestVerifyRequest_DPoP(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("VerifyRequest: %v, want %v", err, tt.want)
 			}
-			if tt.want == verifier.ErrInvalidToken && errors.Is(err, verifier.ErrInvalidDPoPProof) {
+			if tt.want == verifier.ErrInvalidToken && errors.Is(err, verifier.ErrInvalidDPoPProof) { //nolint:errorlint // which sentinel the table names, not a returned error
 				t.Errorf("VerifyRequest: %v blames the proof, want the token", err)
 			}
 		})

@@ -34,7 +34,7 @@ func TestConfigs_CredentialFilesParse(t *testing.T) {
 }
 
 // TestConfigs_EnvExampleListsEveryVariable keeps configs/authsvc.env.example
-// and the README in step with the Config struct.
+// and docs/configuration.md in step with the Config struct.
 func TestConfigs_EnvExampleListsEveryVariable(t *testing.T) {
 	var names []string
 	typ := reflect.TypeOf(Config{})
@@ -56,7 +56,7 @@ func TestConfigs_EnvExampleListsEveryVariable(t *testing.T) {
 			inExample[name] = true
 		}
 	}
-	readme, err := os.ReadFile("../../README.md")
+	doc, err := os.ReadFile("../../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +64,8 @@ func TestConfigs_EnvExampleListsEveryVariable(t *testing.T) {
 		if !inExample[n] {
 			t.Errorf("configs/authsvc.env.example lacks %s", n)
 		}
-		if !strings.Contains(string(readme), "`"+n+"`") {
-			t.Errorf("README.md does not document %s", n)
+		if !strings.Contains(string(doc), "`"+n+"`") {
+			t.Errorf("docs/configuration.md does not document %s", n)
 		}
 	}
 	for n := range inExample {

@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 const usage = `usage: authsvc [command]
 
-With no command, authsvc serves (configured by environment variables; see README).
+With no command, authsvc serves (configured by environment variables; see docs/configuration.md).
 
 Commands:
   hash-password      read a password on stdin, print its argon2id hash

@@ -36,8 +36,7 @@ func traced(t Tracing) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
-			parent := req.Context()
-			ctx := t.Propagator.Extract(parent, propagation.HeaderCarrier(req.Header))
+			ctx := t.Propagator.Extract(req.Context(), propagation.HeaderCarrier(req.Header))
 			method, route := req.Method, c.Path()
 			name := method
 			if route != "" {
@@ -61,7 +60,6 @@ func traced(t Tracing) echo.MiddlewareFunc {
 			// accessLog, inside, turns an error into its response, so
 			// the status read below is the one sent.
 			err := next(c)
-			c.SetRequest(c.Request().WithContext(parent))
 
 			status := c.Response().Status
 			span.SetAttributes(
