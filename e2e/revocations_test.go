@@ -128,7 +128,7 @@ func TestRevocations_Endpoint(t *testing.T) {
 		}
 	})
 	t.Run("malformed parameters", func(t *testing.T) {
-		for _, q := range []string{"since=nope", "wait=x", "wait=-1", "wait=31", "wait=1.5", "since=" + url.QueryEscape(start.Cursor) + "&since=" + url.QueryEscape(start.Cursor), "wait=1&wait=2"} {
+		for _, q := range []string{"since=nope", "since=%zz", "wait=%", "wait=x", "wait=-1", "wait=31", "wait=1.5", "since=" + url.QueryEscape(start.Cursor) + "&since=" + url.QueryEscape(start.Cursor), "wait=1&wait=2"} {
 			r := call(t, http.MethodGet, svc.URL+"/revocations?"+q, "", "", "Authorization", introAuth)
 			wantError(t, r, http.StatusBadRequest, "invalid_request")
 		}

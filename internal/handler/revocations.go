@@ -2,6 +2,7 @@ package handler
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -43,7 +44,10 @@ type revocationsResponse struct {
 // the server's WriteTimeout, so that the wait is not cut short.
 func revocationsHandler(svc *auth.Service) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		q := c.Request().URL.Query()
+		q, err := url.ParseQuery(c.Request().URL.RawQuery)
+		if err != nil {
+			return auth.ErrorF(auth.InvalidRequest, "the query string is malformed")
+		}
 		for _, name := range []string{"since", "wait"} {
 			if len(q[name]) > 1 {
 				return auth.ErrorF(auth.InvalidRequest, "parameter "+name+" given more than once")
