@@ -30,6 +30,10 @@ type Deps struct {
 	Log *slog.Logger
 	// IPExtractor resolves the client address; nil means the peer address.
 	IPExtractor echo.IPExtractor
+	// TrustedPeer reports whether a request comes straight from a trusted
+	// proxy (TRUSTED_PROXIES), whose X-Request-ID is kept; nil trusts
+	// nobody, and every request gets an id of authsvc's own.
+	TrustedPeer func(*http.Request) bool
 	// Ready reports whether the store answers, for /readyz.
 	Ready func(context.Context) error
 	// Issuer is JWT_ISSUER, the service's public base URL; the metadata
@@ -98,7 +102,7 @@ func newEcho(d Deps) *echo.Echo {
 	if d.Observe != nil {
 		e.Use(observe(d.Observe))
 	}
-	e.Use(requestID(), accessLog(d.Log), securityHeaders(d.HSTS))
+	e.Use(requestID(d.TrustedPeer), accessLog(d.Log), securityHeaders(d.HSTS))
 	return e
 }
 
