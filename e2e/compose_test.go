@@ -13,27 +13,19 @@ import (
 	"github.com/authsvc/authsvc/internal/redistest"
 )
 
+// composeRedisPassword is the REDIS_PASSWORD the compose tests give.
+const composeRedisPassword = "0123456789abcdef0123456789abcdef"
+
 // composeEnvironment returns the environment docker-compose.yml gives the
 // authsvc service, as `docker-compose config` resolves it with only
-// SECRET_KEY set (a local .env is not read).
+// SECRET_KEY, REDIS_PASSWORD and AUTHSVC_CREDENTIALS_FILE set (a local .env
+// is not read).
 func composeEnvironment(t *testing.T) map[string]string {
 	t.Helper()
-	bin, err := exec.LookPath("docker-compose")
+	out, err := composeConfig(t, "SECRET_KEY="+testSecret, "REDIS_PASSWORD="+composeRedisPassword,
+		"AUTHSVC_CREDENTIALS_FILE=./credentials.yaml")
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("docker-compose not found: install it with `apt-get install docker-compose`")
-		}
-		t.Skip("docker-compose not installed (apt-get install docker-compose); CI runs this test")
-	}
-	empty := filepath.Join(t.TempDir(), "empty.env")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "--env-file", empty, "-f", "../docker-compose.yml", "config")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "SECRET_KEY=" + testSecret}
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("docker-compose config: %v", err)
+		t.Fatalf("docker-compose config: %v\n%s", err, out)
 	}
 	var doc struct {
 		Services map[string]struct {
@@ -48,6 +40,81 @@ func composeEnvironment(t *testing.T) map[string]string {
 		t.Fatalf("no environment for the authsvc service:\n%s", out)
 	}
 	return env
+}
+
+// composeConfig runs `docker-compose config` on the repository's file with
+// exactly vars in the environment, and returns its output (stdout and
+// stderr).
+func composeConfig(t *testing.T, vars ...string) ([]byte, error) {
+	t.Helper()
+	bin, err := exec.LookPath("docker-compose")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("docker-compose not found: install it with `apt-get install docker-compose`")
+		}
+		t.Skip("docker-compose not installed (apt-get install docker-compose); CI runs this test")
+	}
+	empty := filepath.Join(t.TempDir(), "empty.env")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--env-file", empty, "-f", "../docker-compose.yml", "config")
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, vars...)
+	return cmd.CombinedOutput()
+}
+
+// TestCompose_RequiresCredentialsAndRedisPassword: compose refuses to start
+// without your own credentials file (the demo file is no default) or
+// without a Redis password, and its Redis is reachable from authsvc only.
+func TestCompose_RequiresCredentialsAndRedisPassword(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		vars []string
+		want string
+	}{
+		{"no REDIS_PASSWORD", []string{"SECRET_KEY=" + testSecret, "AUTHSVC_CREDENTIALS_FILE=./c.yaml"}, "set REDIS_PASSWORD in .env"},
+		{"no AUTHSVC_CREDENTIALS_FILE", []string{"SECRET_KEY=" + testSecret, "REDIS_PASSWORD=" + composeRedisPassword}, "set AUTHSVC_CREDENTIALS_FILE in .env"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := composeConfig(t, tc.vars...)
+			if err == nil || !strings.Contains(string(out), tc.want) {
+				t.Fatalf("docker-compose config: %v, want a failure saying %q:\n%s", err, tc.want, out)
+			}
+		})
+	}
+	out, err := composeConfig(t, "SECRET_KEY="+testSecret, "REDIS_PASSWORD="+composeRedisPassword, "AUTHSVC_CREDENTIALS_FILE=./c.yaml")
+	if err != nil {
+		t.Fatalf("docker-compose config: %v\n%s", err, out)
+	}
+	var doc struct {
+		Services map[string]struct {
+			Command     []string          `yaml:"command"`
+			Environment map[string]string `yaml:"environment"`
+			Ports       []any             `yaml:"ports"`
+			Networks    map[string]any    `yaml:"networks"`
+		} `yaml:"services"`
+		Networks map[string]struct {
+			Internal bool `yaml:"internal"`
+		} `yaml:"networks"`
+	}
+	if err := yaml.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	redis := doc.Services["redis"]
+	if len(redis.Ports) > 0 {
+		t.Error("compose publishes Redis's port")
+	}
+	for n := range redis.Networks {
+		if !doc.Networks[n].Internal {
+			t.Errorf("Redis is on network %s, which is not internal", n)
+		}
+	}
+	if !strings.Contains(strings.Join(redis.Command, " "), "requirepass") || redis.Environment["REDISCLI_AUTH"] != composeRedisPassword {
+		t.Errorf("Redis gets no password from REDIS_PASSWORD: command %q", redis.Command)
+	}
+	if strings.Contains(strings.Join(redis.Command, " "), composeRedisPassword) {
+		t.Error("the Redis password is on its command line")
+	}
 }
 
 // variablesRead returns the names of the variables authsvc reads, as
@@ -85,7 +152,7 @@ func TestCompose_EnvironmentIsAValidConfiguration(t *testing.T) {
 			t.Errorf("docker-compose.yml sets %s, which authsvc does not read", k)
 		}
 	}
-	for k, want := range map[string]string{"STORE": "redis", "REDIS_URL": "redis://redis:6379/0",
+	for k, want := range map[string]string{"STORE": "redis", "REDIS_URL": "redis://:" + composeRedisPassword + "@redis:6379/0",
 		"CREDENTIALS_FILE": "/etc/authsvc/credentials.yaml", "HTTP_ADDR": ":8080", "LOG_FORMAT": "json"} {
 		if env[k] != want {
 			t.Errorf("compose sets %s=%q, want %q", k, env[k], want)

@@ -57,7 +57,7 @@ func serveAdmin(p adminParts) (addr string, stop func(ctx context.Context) error
 		Auth:        p.svc,
 		Reload:      p.reloadSummary,
 		Log:         p.log,
-		IPExtractor: ipExtractor(p.cfg.trustedNets),
+		IPExtractor: ipExtractor(p.cfg.trustedNets, p.cfg.ClientIPHeader, p.log),
 		Observe:     p.metrics.ObserveRequest,
 		HSTS:        p.certs != nil,
 	})

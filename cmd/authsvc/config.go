@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -150,6 +151,9 @@ type Config struct {
 	ClockSkew                 Duration   `envconfig:"CLOCK_SKEW" default:"30s"`
 	LoginFailuresMax          Int        `envconfig:"LOGIN_FAILURES_MAX" default:"10"`
 	LoginFailuresWindow       Duration   `envconfig:"LOGIN_FAILURES_WINDOW" default:"15m"`
+	LoginFailuresMaxPerAddr   Int        `envconfig:"LOGIN_FAILURES_MAX_PER_ADDRESS" default:"100"`
+	HashQueueTimeout          Duration   `envconfig:"HASH_QUEUE_TIMEOUT" default:"2s"`
+	ClientIPHeader            string     `envconfig:"CLIENT_IP_HEADER" default:"X-Forwarded-For"`
 	RateLimitPerAddress       Float      `envconfig:"RATE_LIMIT_PER_ADDRESS" default:"0"`
 	TrustedProxies            List       `envconfig:"TRUSTED_PROXIES"`
 	CredentialsFile           string     `envconfig:"CREDENTIALS_FILE"`
@@ -232,6 +236,8 @@ func (c *Config) Validate() []error {
 		bad("SECRET_KEY", "is required (at least 32 bytes)")
 	case len(c.SecretKey) < 32:
 		bad("SECRET_KEY", "must be at least 32 bytes, got %d", len(c.SecretKey))
+	case weakSecret(c.SecretKey.Reveal()) != "":
+		bad("SECRET_KEY", "%s; generate one with: head -c 48 /dev/urandom | base64", weakSecret(c.SecretKey.Reveal()))
 	}
 	for i, s := range c.SecretKeyPrevious {
 		if len(s) < 32 {
@@ -241,6 +247,8 @@ func (c *Config) Validate() []error {
 	if c.RefreshSecretKey != "" {
 		if len(c.RefreshSecretKey) < 32 {
 			bad("REFRESH_SECRET_KEY", "must be at least 32 bytes, got %d", len(c.RefreshSecretKey))
+		} else if why := weakSecret(c.RefreshSecretKey.Reveal()); why != "" {
+			bad("REFRESH_SECRET_KEY", "%s; generate one with: head -c 48 /dev/urandom | base64", why)
 		}
 		if c.RefreshSecretKey == c.SecretKey {
 			bad("REFRESH_SECRET_KEY", "must differ from SECRET_KEY")
@@ -311,6 +319,24 @@ func (c *Config) Validate() []error {
 		bad("LOGIN_FAILURES_MAX", "%v", c.LoginFailuresMax.Err)
 	} else if c.LoginFailuresMax.V < 0 {
 		bad("LOGIN_FAILURES_MAX", "must not be negative (0 disables the limit)")
+	}
+	if c.LoginFailuresMaxPerAddr.Err != nil {
+		bad("LOGIN_FAILURES_MAX_PER_ADDRESS", "%v", c.LoginFailuresMaxPerAddr.Err)
+	} else if c.LoginFailuresMaxPerAddr.V < 0 {
+		bad("LOGIN_FAILURES_MAX_PER_ADDRESS", "must not be negative (0 disables the limit)")
+	}
+	switch {
+	case c.HashQueueTimeout.Err != nil:
+		bad("HASH_QUEUE_TIMEOUT", "%v", c.HashQueueTimeout.Err)
+	case c.HashQueueTimeout.V <= 0:
+		bad("HASH_QUEUE_TIMEOUT", "must be positive")
+	case c.HashQueueTimeout.V > time.Minute:
+		bad("HASH_QUEUE_TIMEOUT", "must be at most 1m")
+	}
+	switch http.CanonicalHeaderKey(c.ClientIPHeader) {
+	case "X-Forwarded-For", "X-Real-Ip":
+	default:
+		bad("CLIENT_IP_HEADER", "must be X-Forwarded-For or X-Real-IP")
 	}
 	if c.RateLimitPerAddress.Err != nil {
 		bad("RATE_LIMIT_PER_ADDRESS", "%v", c.RateLimitPerAddress.Err)
@@ -396,6 +422,23 @@ func (c *Config) Validate() []error {
 		bad("PPROF_ADDR", "must be a loopback host:port such as 127.0.0.1:6060")
 	}
 	return errs
+}
+
+// Warnings returns the settings that start-up accepts but should not go
+// unnoticed, one line each, never quoting a secret.
+func (c *Config) Warnings() []string {
+	var w []string
+	for i, s := range c.SecretKeyPrevious {
+		if len(s) >= minSecretLen {
+			if why := weakSecret(s.Reveal()); why != "" {
+				w = append(w, fmt.Sprintf("SECRET_KEY_PREVIOUS: entry %d %s: tokens it signed are still accepted; remove it once they have expired", i+1, why))
+			}
+		}
+	}
+	if c.Store == "memory" {
+		w = append(w, "STORE=memory: sessions, revocations and failure counters live in this process only; a restart logs everyone out and forgets every revocation, and replicas share nothing. Use it for development only")
+	}
+	return w
 }
 
 // validateDPoP checks the DPoP settings (RFC 9449) that the duration table

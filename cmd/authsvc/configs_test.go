@@ -4,18 +4,32 @@ import (
 	"bufio"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/authsvc/authsvc/internal/credential"
+	"github.com/authsvc/authsvc/internal/testkit"
 )
 
-// TestConfigs_CredentialFilesParse keeps the shipped credential files valid.
+// TestConfigs_CredentialFilesParse keeps the shipped credential files valid:
+// the dev file as it is, the example file once its placeholders are
+// replaced by real hashes (as it stands it must not parse, so that nobody
+// runs it unchanged).
 func TestConfigs_CredentialFilesParse(t *testing.T) {
-	for _, f := range []string{"../../configs/dev-credentials.yaml", "../../configs/credentials.example.yaml"} {
-		if _, _, err := credential.Load(f); err != nil {
-			t.Errorf("%s: %v", f, err)
-		}
+	if _, _, err := credential.Load("../../configs/dev-credentials.yaml"); err != nil {
+		t.Errorf("dev-credentials.yaml: %v", err)
+	}
+	data, err := os.ReadFile("../../configs/credentials.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := credential.Parse(data); err == nil {
+		t.Error("credentials.example.yaml parses with its placeholders")
+	}
+	filled := regexp.MustCompile(`"REPLACE:[^"]*"`).ReplaceAllLiteralString(string(data), `"`+testkit.MustHash(t, "example")+`"`)
+	if _, _, err := credential.Parse([]byte(filled)); err != nil {
+		t.Errorf("credentials.example.yaml with real hashes: %v", err)
 	}
 }
 

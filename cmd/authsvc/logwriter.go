@@ -80,3 +80,19 @@ func (w *batchWriter) Close() error {
 	w.Flush()
 	return nil
 }
+
+// WriteNow buffers p and writes out the buffer at once, so p and every line
+// before it are in out when it returns.
+func (w *batchWriter) WriteNow(p []byte) (int, error) {
+	w.mu.Lock()
+	w.buf = append(w.buf, p...)
+	w.flushLocked()
+	w.mu.Unlock()
+	return len(p), nil
+}
+
+// immediate writes through a batchWriter's WriteNow: for the lines that
+// must not wait for the next flush (audit events).
+type immediate struct{ b *batchWriter }
+
+func (i immediate) Write(p []byte) (int, error) { return i.b.WriteNow(p) }

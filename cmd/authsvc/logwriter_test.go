@@ -2,6 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -73,5 +77,56 @@ func TestBatchWriter_FlushesOnTick(t *testing.T) {
 			t.Fatal("the ticker never flushed")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestBatchWriter_ImmediateWritesTheBatchBeforeIt(t *testing.T) {
+	out := &lockedBuffer{}
+	w := newBatchWriter(out, time.Hour)
+	defer w.Close()
+	w.Write([]byte("request 1\n"))
+	w.Write([]byte("request 2\n"))
+	immediate{w}.Write([]byte("audit\n"))
+	if s, n := out.snapshot(); n != 1 || s != "request 1\nrequest 2\naudit\n" {
+		t.Fatalf("after an immediate line: %d writes, %q", n, s)
+	}
+	w.Write([]byte("request 3\n"))
+	if _, n := out.snapshot(); n != 1 {
+		t.Fatal("a batched line after the immediate one was written at once")
+	}
+}
+
+// BenchmarkAuditLine is the cost of writing one audit event (a refresh's)
+// through the batch writer into a pipe, as a container's stderr is: batched
+// with the request lines (the old way) or written out at once (now).
+func BenchmarkAuditLine(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		now  bool
+	}{{"batched", false}, {"immediate", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			r, w, err := os.Pipe()
+			if err != nil {
+				b.Fatal(err)
+			}
+			go io.Copy(io.Discard, r)
+			bw := newBatchWriter(w, 100*time.Millisecond)
+			var out io.Writer = bw
+			if tc.now {
+				out = immediate{bw}
+			}
+			log := slog.New(slog.NewJSONHandler(out, nil))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				log.LogAttrs(context.Background(), slog.LevelInfo, "audit", slog.String("event", "refresh"),
+					slog.String("grant_type", "refresh_token"), slog.String("sub", "alice"), slog.String("addr", "192.0.2.1"),
+					slog.String("request_id", "5f2c9a1b3d4e-123456"), slog.String("session", "A5orIB84RoTEZMOkL9AxBA"))
+			}
+			b.StopTimer()
+			bw.Close()
+			w.Close()
+			r.Close()
+		})
 	}
 }

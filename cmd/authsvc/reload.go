@@ -26,7 +26,21 @@ const configPollInterval = time.Second
 // secret or a hash). Checks that belong to the configuration as a whole
 // (such as refusing the demo hashes outside STORE=memory) add themselves
 // here so a reload cannot bring in what start-up refuses.
-var credentialChecks = []func(cfg *Config, set *credential.Set) []string{checkClientLifetimes}
+var credentialChecks = []func(cfg *Config, set *credential.Set) []string{checkClientLifetimes, refuseDemoHashes}
+
+// refuseDemoHashes refuses, unless STORE=memory, a credentials file with a
+// hash of configs/dev-credentials.yaml: their passwords are in the README.
+func refuseDemoHashes(cfg *Config, set *credential.Set) []string {
+	if cfg.Store == "memory" {
+		return nil
+	}
+	var problems []string
+	for _, e := range set.DemoEntries() {
+		problems = append(problems, e+" has a hash of the demo credentials (configs/dev-credentials.yaml), whose passwords are public; "+
+			"outside STORE=memory give it a hash of your own (authsvc hash-password)")
+	}
+	return problems
+}
 
 // credentialsSource is CREDENTIALS_FILE as a reloadable source: a new Set
 // parsed and checked whole (its slow hashes under gate), then swapped into

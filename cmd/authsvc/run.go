@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"crypto"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +16,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -102,9 +105,12 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log, stderr, closeLog := openLog(cfg, stderr)
+	log, auditLog, stderr, closeLog := openLog(cfg, stderr)
 	defer closeLog() // runs last: the final log lines are written out
-	p, problems := buildParts(ctx, cfg, log)
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
+	p, problems := buildParts(ctx, cfg, log, auditLog)
 	if len(problems) > 0 {
 		return printProblems(stderr, problems...)
 	}
@@ -112,16 +118,21 @@ func serve(ctx context.Context, stderr io.Writer) error {
 	return listenAndServe(ctx, cfg, p, log, stderr)
 }
 
-// openLog builds the process logger. With LOG_FLUSH_INTERVAL its lines are
-// batched; the returned stderr then writes the batch out first, so lines
-// printed straight to it keep their order. close flushes and stops it.
-func openLog(cfg *Config, stderr io.Writer) (log *slog.Logger, out io.Writer, close func()) {
+// openLog builds the process logger and the audit logger. With
+// LOG_FLUSH_INTERVAL the process log's lines are batched; the returned
+// stderr then writes the batch out first, so lines printed straight to it
+// keep their order. Audit events are written out at once, with the lines
+// batched before them: each reaches the log before the response that
+// reports it, so a SIGKILL or an OOM kill cannot lose it. close flushes and
+// stops the batching.
+func openLog(cfg *Config, stderr io.Writer) (log, auditLog *slog.Logger, out io.Writer, close func()) {
 	d := cfg.LogFlushInterval.V
 	if d <= 0 {
-		return newLogger(stderr, cfg), stderr, func() {}
+		l := newLogger(stderr, cfg)
+		return l, l, stderr, func() {}
 	}
 	bw := newBatchWriter(stderr, d)
-	return newLogger(bw, cfg), flushFirst{bw, stderr}, func() { _ = bw.Close() }
+	return newLogger(bw, cfg), newLogger(immediate{bw}, cfg), flushFirst{bw, stderr}, func() { _ = bw.Close() }
 }
 
 // parts are what buildParts assembles: the handler's dependencies, shared
@@ -149,7 +160,7 @@ func (p *parts) close() {
 // the revocation feed, the token rules, configuration reloading, the TLS
 // certificate and the handler's dependencies. On problems (one line each)
 // whatever it had started is stopped again.
-func buildParts(ctx context.Context, cfg *Config, log *slog.Logger) (_ *parts, problems []error) {
+func buildParts(ctx context.Context, cfg *Config, log, auditLog *slog.Logger) (_ *parts, problems []error) {
 	p := &parts{}
 	defer func() {
 		if len(problems) > 0 {
@@ -218,16 +229,19 @@ func buildParts(ctx context.Context, cfg *Config, log *slog.Logger) (_ *parts, p
 	}
 
 	svc := auth.New(auth.Config{
-		AccessTTL:           cfg.AccessTokenTTL.V,
-		RefreshTTL:          cfg.RefreshTokenTTL.V,
-		SessionMaxTTL:       cfg.SessionMaxTTL.V,
-		ReuseGrace:          cfg.RefreshReuseGrace.V,
-		ClockSkew:           cfg.ClockSkew.V,
-		LoginFailuresMax:    cfg.LoginFailuresMax.V,
-		LoginFailuresWindow: cfg.LoginFailuresWindow.V,
+		AccessTTL:                  cfg.AccessTokenTTL.V,
+		RefreshTTL:                 cfg.RefreshTokenTTL.V,
+		SessionMaxTTL:              cfg.SessionMaxTTL.V,
+		ReuseGrace:                 cfg.RefreshReuseGrace.V,
+		ClockSkew:                  cfg.ClockSkew.V,
+		LoginFailuresMax:           cfg.LoginFailuresMax.V,
+		LoginFailuresWindow:        cfg.LoginFailuresWindow.V,
+		LoginFailuresMaxPerAddress: cfg.LoginFailuresMaxPerAddr.V,
+		HashQueueTimeout:           cfg.HashQueueTimeout.V,
+		NameKey:                    nameKey(cfg.SecretKey),
 		// Sessions (docs/api.md "Sessions").
 		MaxSessionsPerSubject: cfg.MaxSessionsPerSubject.V,
-	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Authenticator: userAuth, Log: log, OnEvent: m.OnEvent, DPoP: dpopCfg, Feed: p.feed,
+	}, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Authenticator: userAuth, Log: auditLog, OnEvent: m.OnEvent, DPoP: dpopCfg, Feed: p.feed,
 		OnActivity: gate.NoteActivity})
 
 	// CREDENTIALS_FILE (and every source added to reloader) is re-read on
@@ -249,7 +263,8 @@ func buildParts(ctx context.Context, cfg *Config, log *slog.Logger) (_ *parts, p
 		JWKS:          iss.JWKS(),
 		PublishedJWKS: iss.PublishedJWKS,
 		Log:           log,
-		IPExtractor:   ipExtractor(cfg.trustedNets),
+		IPExtractor:   ipExtractor(cfg.trustedNets, cfg.ClientIPHeader, log),
+		TrustedPeer:   trustedPeer(cfg.trustedNets),
 		Ready:         svc.Ready,
 		Issuer:        cfg.JWTIssuer,
 		Scopes:        creds.Scopes(),
@@ -588,24 +603,63 @@ func storeName(cfg *Config) string {
 	return "redis"
 }
 
-// ipExtractor believes X-Forwarded-For / X-Real-IP only from the trusted
-// proxies; with none configured the client address is the peer address.
-func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+// ipExtractor believes the CLIENT_IP_HEADER (X-Forwarded-For or
+// X-Real-IP) only from the trusted proxies, and never the other header, so
+// behind a proxy that sets one, clients cannot choose their address by
+// sending the other. With no trusted proxy the client address is the peer
+// address; the first request that carries a forwarding header then logs a
+// warning, as every client behind that proxy shares one address for the
+// limits.
+func ipExtractor(trusted []*net.IPNet, header string, log *slog.Logger) echo.IPExtractor {
 	if len(trusted) == 0 {
-		return echo.ExtractIPDirect()
+		var warned atomic.Bool
+		return func(r *http.Request) string {
+			if !warned.Load() && (r.Header.Get(echo.HeaderXForwardedFor) != "" || r.Header.Get(echo.HeaderXRealIP) != "") &&
+				warned.CompareAndSwap(false, true) {
+				log.Warn("requests arrive with X-Forwarded-For or X-Real-IP but TRUSTED_PROXIES is empty: " +
+					"the client address is the proxy's, so every client behind it shares the login and rate limits; " +
+					"set TRUSTED_PROXIES to the proxy's addresses (and CLIENT_IP_HEADER to the header it sets)")
+			}
+			return echo.ExtractIPDirect()(r)
+		}
 	}
 	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
 	for _, n := range trusted {
 		opts = append(opts, echo.TrustIPRange(n))
 	}
-	xff := echo.ExtractIPFromXFFHeader(opts...)
-	realIP := echo.ExtractIPFromRealIPHeader(opts...)
-	return func(r *http.Request) string {
-		if len(r.Header.Values(echo.HeaderXForwardedFor)) > 0 {
-			return xff(r)
-		}
-		return realIP(r)
+	if http.CanonicalHeaderKey(header) == http.CanonicalHeaderKey(echo.HeaderXRealIP) {
+		return echo.ExtractIPFromRealIPHeader(opts...)
 	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
+
+// trustedPeer reports whether a request comes straight from one of the
+// trusted proxies, whose X-Request-ID is then kept.
+func trustedPeer(trusted []*net.IPNet) func(*http.Request) bool {
+	return func(r *http.Request) bool {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			return false
+		}
+		ip := net.ParseIP(host)
+		for _, n := range trusted {
+			if ip != nil && n.Contains(ip) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// nameKey derives the key of the hashes that failure counters and audit
+// events keep instead of names: HKDF-SHA256 of SECRET_KEY with its own
+// label, so every replica computes the same and nothing else uses it.
+func nameKey(secret Secret) []byte {
+	k, err := hkdf.Key(sha256.New, []byte(secret.Reveal()), nil, "authsvc login-failure names v1", 32)
+	if err != nil {
+		panic(err) // only for an output length HKDF cannot give
+	}
+	return k
 }
 
 // hostPort turns a listen address into one a local client can dial.

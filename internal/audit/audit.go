@@ -37,4 +37,8 @@ type Event struct {
 	Reason    string // for rate_limited, sessions_ended and admin
 	Count     int    // for sessions_ended and admin: how many sessions
 	Result    string // for admin reload: ok or refused
+	// Unknown stands for a username or client id that is not in the
+	// credentials file: the start of its keyed hash, never the name as
+	// typed (it may be a password typed into the wrong field).
+	Unknown string
 }

@@ -6,6 +6,7 @@ package auth
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"strings"
@@ -34,6 +35,18 @@ type Config struct {
 	// LoginFailuresWindow lock that pair out; 0 disables the limit.
 	LoginFailuresMax    int
 	LoginFailuresWindow time.Duration
+	// LoginFailuresMaxPerAddress failed checks from one address within
+	// LoginFailuresWindow, over every name, lock that address out of the
+	// password and client_credentials grants; 0 disables this limit (the
+	// MaxNamesPerAddress bound stays).
+	LoginFailuresMaxPerAddress int
+	// HashQueueTimeout bounds the wait for a slow-hash slot
+	// (HASH_QUEUE_TIMEOUT); 0 waits as long as the client does.
+	HashQueueTimeout time.Duration
+	// NameKey keys the hashes that failure counters and audit events keep
+	// instead of unknown names; every replica must use the same. Empty
+	// means a random key for this process.
+	NameKey []byte
 	// MaxSessionsPerSubject caps a subject's live sessions: a login beyond
 	// it ends the oldest (MAX_SESSIONS_PER_SUBJECT); 0 = no cap.
 	MaxSessionsPerSubject int
@@ -54,6 +67,8 @@ type Service struct {
 	activity func()
 	// attempts bounds the concurrent password checks per failure key.
 	attempts attempts
+	// nameKey is cfg.NameKey, or a random key.
+	nameKey []byte
 	// feed answers reads of the revocation feed; nil: the store directly.
 	feed FeedReader
 	// dpop checks DPoP proofs (RFC 9449); its Checker is always set.
@@ -96,6 +111,11 @@ func New(cfg Config, d Deps) *Service {
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.nameKey = cfg.NameKey
+	if len(s.nameKey) == 0 {
+		s.nameKey = make([]byte, 32)
+		_, _ = rand.Read(s.nameKey) // crypto/rand.Read never fails
 	}
 	if s.activity == nil {
 		s.activity = func() {}
@@ -175,7 +195,7 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 	}
 	var client *credential.Client
 	if req.Client != nil {
-		c, err := s.authenticateClientOrPublic(ctx, *req.Client, m)
+		c, err := s.authenticateClientOrPublic(ctx, *req.Client, true, m)
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +217,9 @@ func (s *Service) Password(ctx context.Context, req PasswordRequest, m Meta) (*T
 		return nil, err
 	}
 	if !ok {
-		s.emit(audit.Event{Name: audit.EventLoginFailed, Subject: req.Username, Client: clientID(client), Addr: m.Addr, RequestID: m.RequestID})
+		e := audit.Event{Name: audit.EventLoginFailed, Client: clientID(client), Addr: m.Addr, RequestID: m.RequestID}
+		s.setName(&e, kindUser, req.Username)
+		s.emit(e)
 		return nil, newError(InvalidGrant, errBadCredentials)
 	}
 	allowed := user.scopes
@@ -267,7 +289,7 @@ func (s *Service) ClientCredentialsFor(ctx context.Context, req ClientCredential
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.authenticateClient(ctx, *ca, m)
+	c, err := s.authenticateClient(ctx, *ca, true, m)
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +347,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest, m Meta) (*Tok
 	}
 	var client *credential.Client
 	if req.Client != nil {
-		c, err := s.authenticateClientOrPublic(ctx, *req.Client, m)
+		c, err := s.authenticateClientOrPublic(ctx, *req.Client, false, m)
 		if err != nil {
 			// A bound client that is gone from the credentials ends the
 			// session (re-check); any other failure leaves it untouched.
@@ -436,7 +458,7 @@ func (s *Service) Revoke(ctx context.Context, req RevokeRequest, m Meta) error {
 	s.activity()
 	var client *credential.Client
 	if req.Client != nil {
-		c, err := s.authenticateClientOrPublic(ctx, *req.Client, m)
+		c, err := s.authenticateClientOrPublic(ctx, *req.Client, false, m)
 		if err != nil {
 			return err
 		}
@@ -502,31 +524,35 @@ func checkBinding(tokenClient string, client *credential.Client) error {
 // secret to prove who it is): this is the check for client_credentials,
 // introspection and every endpoint a public client may not use.
 func (s *Service) AuthenticateClient(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
-	return s.authenticateClient(ctx, ca, m)
+	return s.authenticateClient(ctx, ca, false, m)
 }
 
 // AuthenticateClientOrPublic is AuthenticateClient for the endpoints a
 // public client may also use: a public client's client_id sent alone
 // identifies it; a secret sent for it is invalid_client.
 func (s *Service) AuthenticateClientOrPublic(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
-	return s.authenticateClientOrPublic(ctx, ca, m)
+	return s.authenticateClientOrPublic(ctx, ca, false, m)
 }
 
-func (s *Service) authenticateClient(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
+// authenticateClient checks a client's credentials under the brute-force
+// limits; grant is true for the password and client_credentials grants.
+func (s *Service) authenticateClient(ctx context.Context, ca ClientAuth, grant bool, m Meta) (credential.Client, error) {
 	if c, ok := s.creds.Load().Client(ca.ID); ok && c.Public {
 		s.emit(audit.Event{Name: audit.EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
 		return credential.Client{}, newError(InvalidClient, "a public client may not use this endpoint or grant")
 	}
 	var c credential.Client
-	ok, err := s.checked(ctx, kindClient, ca.ID, m, func() (ok bool) {
-		c, ok = s.creds.Load().AuthenticateClient(ca.ID, []byte(ca.Secret))
-		return ok
+	ok, err := s.checked(ctx, kindClient, ca.ID, grant, m, func(ctx context.Context) (ok bool, err error) {
+		c, ok, err = s.creds.Load().AuthenticateClient(ctx, ca.ID, []byte(ca.Secret))
+		return ok, err
 	})
 	if err != nil {
 		return credential.Client{}, err
 	}
 	if !ok {
-		s.emit(audit.Event{Name: audit.EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
+		e := audit.Event{Name: audit.EventClientAuthFailed, Addr: m.Addr, RequestID: m.RequestID}
+		s.setName(&e, kindClient, ca.ID)
+		s.emit(e)
 		return credential.Client{}, newError(InvalidClient, errBadClient)
 	}
 	return c, nil
@@ -598,9 +624,14 @@ func positive(d time.Duration) time.Duration {
 	return d.Round(time.Second)
 }
 
+// storeError maps a store error: unavailable (and a request whose client
+// went away meanwhile, which nobody will read) is 503, anything else 500.
 func storeError(err error) error {
-	if errors.Is(err, store.ErrUnavailable) {
+	switch {
+	case errors.Is(err, store.ErrUnavailable):
 		return unavailable(err)
+	case errors.Is(err, context.Canceled):
+		return gone(err)
 	}
 	return internal(err)
 }

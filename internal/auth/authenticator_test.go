@@ -22,6 +22,8 @@ type fakeAuthn struct {
 	answers map[string]func() (authenticator.User, error)
 	calls   []authenticator.Request
 	ctxErrs []error // ctx.Err() of each call
+	// afterErrs is ctx.Err() of each call once its answer was made.
+	afterErrs []error
 }
 
 func (f *fakeAuthn) Authenticate(ctx context.Context, req authenticator.Request) (authenticator.User, error) {
@@ -33,7 +35,11 @@ func (f *fakeAuthn) Authenticate(ctx context.Context, req authenticator.Request)
 	if a == nil {
 		return authenticator.User{}, fmt.Errorf("%w (status 404)", authenticator.ErrRejected)
 	}
-	return a()
+	u, err := a()
+	f.mu.Lock()
+	f.afterErrs = append(f.afterErrs, ctx.Err())
+	f.mu.Unlock()
+	return u, err
 }
 
 func (f *fakeAuthn) count(username string) int {
@@ -184,17 +190,28 @@ func TestPublicClient_EndpointRules(t *testing.T) {
 }
 
 // TestPassword_AuthenticatorCheckOutlivesTheClient checks that a check
-// sent to the authenticator is not cut short when the client goes: its
-// context is detached from the request's cancellation.
+// sent to the authenticator is not cut short when the client goes during
+// it (its context is detached from the request's cancellation), and that a
+// client gone before the check starts is not checked at all.
 func TestPassword_AuthenticatorCheckOutlivesTheClient(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	fa := &fakeAuthn{answers: map[string]func() (authenticator.User, error){
-		"carol": func() (authenticator.User, error) { return authenticator.User{Subject: "u-7"}, nil },
+		"carol": func() (authenticator.User, error) {
+			cancel() // the client goes while the authenticator answers
+			return authenticator.User{Subject: "u-7"}, nil
+		},
 	}}
 	svc := newAuthnService(t, fa)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // the client has gone
 	_, _ = svc.Password(ctx, auth.PasswordRequest{Username: "carol", Password: "pw"}, auth.Meta{Addr: "192.0.2.4"})
-	if len(fa.ctxErrs) != 1 || fa.ctxErrs[0] != nil {
-		t.Errorf("the authenticator saw ctx errors %v, want one call with a live context", fa.ctxErrs)
+	if len(fa.ctxErrs) != 1 || fa.ctxErrs[0] != nil || fa.afterErrs[0] != nil {
+		t.Errorf("the authenticator saw ctx errors %v then %v, want one call with a live context throughout", fa.ctxErrs, fa.afterErrs)
+	}
+
+	// Gone before the check: nothing is sent.
+	_, err := svc.Password(ctx, auth.PasswordRequest{Username: "carol", Password: "pw"}, auth.Meta{Addr: "192.0.2.4"})
+	wantCode(t, err, auth.TemporarilyUnavailable)
+	if n := fa.count("carol"); n != 1 {
+		t.Errorf("%d authenticator calls, want 1: a gone client's password was checked", n)
 	}
 }

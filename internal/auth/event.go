@@ -31,6 +31,7 @@ func (s *Service) emit(e audit.Event) {
 	add("session", e.Session)
 	add("token_type", e.TokenType)
 	add("reason", e.Reason)
+	add("unknown_name", e.Unknown)
 	add("result", e.Result)
 	if e.Name == audit.EventSessionsEnded || e.Name == audit.EventAdmin {
 		attrs = append(attrs, slog.Int("count", e.Count))

@@ -12,6 +12,7 @@ import (
 	"github.com/authsvc/authsvc/internal/auth"
 	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/issuer"
+	"github.com/authsvc/authsvc/internal/store"
 	"github.com/authsvc/authsvc/internal/store/memory"
 	"github.com/authsvc/authsvc/internal/testkit"
 )
@@ -56,6 +57,13 @@ func (f *fixture) count(name string) int {
 // lifetimes and limits field by field (zero fields keep the defaults).
 func newFixture(t *testing.T, cfg ...auth.Config) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil, cfg...)
+}
+
+// newFixtureWith is newFixture with the memory store wrapped by wrap, when
+// not nil.
+func newFixtureWith(t *testing.T, wrap func(store.Store) store.Store, cfg ...auth.Config) *fixture {
+	t.Helper()
 	clk := testkit.NewClock(testkit.T0)
 	iss, err := issuer.New(issuer.Config{
 		Algorithm: "HS256", Secret: []byte("test-secret-key-0123456789-abcdefghij"),
@@ -97,6 +105,7 @@ func newFixture(t *testing.T, cfg ...auth.Config) *fixture {
 	if len(cfg) > 0 {
 		o := cfg[0]
 		c.ReuseGrace, c.LoginFailuresMax, c.LoginFailuresWindow = o.ReuseGrace, o.LoginFailuresMax, o.LoginFailuresWindow
+		c.LoginFailuresMaxPerAddress = o.LoginFailuresMaxPerAddress
 		if o.RefreshTTL != 0 {
 			c.RefreshTTL = o.RefreshTTL
 		}
@@ -104,7 +113,11 @@ func newFixture(t *testing.T, cfg ...auth.Config) *fixture {
 			c.SessionMaxTTL = o.SessionMaxTTL
 		}
 	}
-	f.svc = auth.New(c, auth.Deps{Issuer: iss, Store: memory.New(clk.Now), Credentials: creds, Now: clk.Now,
+	var st store.Store = memory.New(clk.Now)
+	if wrap != nil {
+		st = wrap(st)
+	}
+	f.svc = auth.New(c, auth.Deps{Issuer: iss, Store: st, Credentials: creds, Now: clk.Now,
 		OnEvent: func(e audit.Event) {
 			f.mu.Lock()
 			f.events = append(f.events, e)

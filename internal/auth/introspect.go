@@ -52,7 +52,7 @@ func (s *Service) Introspect(ctx context.Context, req IntrospectRequest, m Meta)
 	if req.Client == nil {
 		return Introspection{}, newError(InvalidClient, "client authentication is required")
 	}
-	c, err := s.authenticateClient(ctx, *req.Client, m)
+	c, err := s.authenticateClient(ctx, *req.Client, false, m)
 	if err != nil {
 		return Introspection{}, err
 	}

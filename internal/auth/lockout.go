@@ -2,19 +2,45 @@ package auth
 
 import (
 	"context"
-	"strconv"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
 	"sync"
+	"time"
 
 	"github.com/authsvc/authsvc/internal/audit"
+	"github.com/authsvc/authsvc/internal/credential"
 	"github.com/authsvc/authsvc/internal/oauth"
+	"github.com/authsvc/authsvc/internal/store"
 )
 
-// The brute-force limit (LOGIN_FAILURES_MAX per LOGIN_FAILURES_WINDOW) counts
-// failed password and client-secret checks per (name, client address) in the
-// store, so it holds across replicas. A pair at the limit gets 429
-// too_many_requests with Retry-After before any hash is computed, so the
-// hash cost cannot be used to burn CPU. Success resets nothing: a login that
-// succeeds leaves every counter, its own included, as it was.
+// The brute-force limits count failed password and client-secret checks in
+// the store, so they hold across replicas:
+//
+//   - per (name, client address): LOGIN_FAILURES_MAX per window, then 429
+//     for that name from that address, right password or not;
+//   - per client address over every name: LOGIN_FAILURES_MAX_PER_ADDRESS
+//     per window, then 429 on the password and client_credentials grants;
+//   - at most MaxNamesPerAddress names per address and window: an address
+//     that has failed for that many names gets 429 on those grants, and no
+//     check of a name it has not failed for yet, so nothing it sends makes
+//     the store hold more.
+//
+// Names are counted whether they exist or not, so known and unknown names
+// get the same answers at the same attempt (the limit itself would tell who
+// exists otherwise), and they are kept as fixed-size keyed hashes, never as
+// typed. One window per address: it opens at the address's first failure
+// and every counter of the address ends with it. A locked pair gets 429
+// before any hash is computed, so the hash cost cannot be used to burn CPU.
+// Success resets nothing.
+//
+// The accounting fails closed: when a counter cannot be read or written the
+// answer is 503, whether the password was right or wrong, so a store at its
+// memory limit can neither lift the limit nor tell which guess was right. A
+// check that has run is counted even when the client has gone meanwhile
+// (the write does not use the request's cancellation), and a request whose
+// client has gone before its check starts is not checked at all.
 //
 // Reading the counter and then checking would let a burst of concurrent
 // guesses all pass the read before any failure is counted. Within one
@@ -26,87 +52,175 @@ import (
 // each one can have checks in flight at the moment the limit is reached, so
 // the bound there is the limit plus (replicas − 1) at worst.
 
+// MaxNamesPerAddress is the most failure counters one client address holds
+// per LOGIN_FAILURES_WINDOW.
+const MaxNamesPerAddress = 100
+
 // Kinds of names the failure counters are kept for.
 const (
 	kindUser   = "u"
 	kindClient = "c"
 )
 
-// checked runs check, a password or secret verification of name from
-// m.Addr, under the brute-force limit: it returns a too_many_requests error
-// without calling check when the pair is locked out, and counts a failure
-// when check returns false.
-func (s *Service) checked(ctx context.Context, kind, name string, m Meta, check func() bool) (bool, error) {
-	return s.checkedOr(ctx, kind, name, m, func() (bool, error) { return check(), nil })
-}
+// nameHashBytes is the size of a counter's name: 128 bits of HMAC-SHA256.
+const nameHashBytes = 16
 
-// checkedOr is checked for a check that can also fail to decide (a user
-// authenticator that does not answer): its error is returned and nothing is
-// counted.
-func (s *Service) checkedOr(ctx context.Context, kind, name string, m Meta, check func() (bool, error)) (bool, error) {
-	if s.cfg.LoginFailuresMax <= 0 {
-		return check()
+// check is a password or secret verification. err is not nil only when
+// nothing was decided (the hash queue timed out, the client went away, the
+// user authenticator did not answer); nothing is counted then.
+type check func(ctx context.Context) (ok bool, err error)
+
+// checked runs fn, a password or secret verification of name from m.Addr,
+// under the brute-force limits: it returns a too_many_requests error
+// without calling fn when the name or the address is locked out, and counts
+// a failure when fn returns false. grant is true for the password and
+// client_credentials grants, which the per-address limits also lock.
+func (s *Service) checked(ctx context.Context, kind, name string, grant bool, m Meta, fn check) (bool, error) {
+	if s.cfg.LoginFailuresMax <= 0 && s.cfg.LoginFailuresMaxPerAddress <= 0 {
+		return s.runCheck(ctx, fn)
 	}
-	key := failureKey(kind, name, m.Addr)
-	p := s.attempts.hold(key)
-	defer s.attempts.release(key, p)
-	if err := s.admit(ctx, key, p, name, m); err != nil {
+	key := store.FailureKey{Address: oauth.AddressKey(m.Addr), Name: s.nameHash(kind, name)}
+	pkey := key.Address + "|" + key.Name
+	p := s.attempts.hold(pkey)
+	defer s.attempts.release(pkey, p)
+	if err := s.admit(ctx, key, p, grant, kind, name, m); err != nil {
 		return false, err
 	}
-	ok, err := check()
+	ok, err := s.runCheck(ctx, fn)
 	if err != nil {
 		s.attempts.finish(p, false)
 		return false, err
 	}
 	if !ok {
 		// Counted in the store before the slot is given back, so the
-		// next admission sees it either there or in p.failed.
-		if _, _, err := s.store.AddFailure(ctx, key, s.cfg.LoginFailuresWindow); err != nil {
-			s.log.WarnContext(ctx, "count login failure", "error", err.Error(), "request_id", m.RequestID)
-		}
+		// next admission sees it either there or in p.failed. The check
+		// has run, so it is counted whatever the client does now.
+		_, err = s.store.AddFailure(context.WithoutCancel(ctx), key, s.cfg.LoginFailuresWindow, MaxNamesPerAddress)
 	}
-	s.attempts.finish(p, !ok)
+	s.attempts.finish(p, !ok && err == nil)
+	if err != nil {
+		// Fail closed: an uncounted failure must not answer 400, or the
+		// limit would not hold while the store refuses writes.
+		return false, storeError(err)
+	}
 	return ok, nil
 }
 
+// runCheck runs fn unless the client has already gone, waiting for a
+// slow-hash slot at most HashQueueTimeout.
+func (s *Service) runCheck(ctx context.Context, fn check) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, gone(err)
+	}
+	hctx := ctx
+	if s.cfg.HashQueueTimeout > 0 {
+		var cancel context.CancelFunc
+		hctx, cancel = context.WithTimeout(ctx, s.cfg.HashQueueTimeout)
+		defer cancel()
+	}
+	ok, err := fn(hctx)
+	var pe *Error
+	switch {
+	case err == nil:
+		return ok, nil
+	case errors.Is(err, credential.ErrQueueTimeout):
+		return false, &Error{Code: TemporarilyUnavailable, Description: "too many logins are waiting; try again shortly",
+			RetryAfter: time.Second, Err: err}
+	case errors.As(err, &pe):
+		return false, err // the check's own answer (an authenticator that did not answer)
+	}
+	return false, gone(err)
+}
+
+// gone is the error of a request whose client went away before its check:
+// 503, which nobody reads.
+func gone(err error) *Error {
+	return &Error{Code: TemporarilyUnavailable, Description: "the request was abandoned", RetryAfter: time.Second, Err: err}
+}
+
 // admit waits until a check of key may run and takes a slot for it, or
-// returns too_many_requests when the failures counted already reach the
+// returns too_many_requests when the failures counted already reach a
 // limit.
-func (s *Service) admit(ctx context.Context, key string, p *pair, name string, m Meta) error {
+func (s *Service) admit(ctx context.Context, key store.FailureKey, p *pair, grant bool, kind, name string, m Meta) error {
 	limit := int64(s.cfg.LoginFailuresMax)
+	if limit <= 0 {
+		limit = 1 << 62
+	}
 	for {
 		before := s.attempts.failures(p)
-		n, reset, err := s.store.Failures(ctx, key)
+		c, err := s.store.Failures(ctx, key)
 		if err != nil {
 			return storeError(err)
 		}
-		// Failures that finished during the read may or may not be in n;
-		// counting them again errs on the side of refusing.
-		admitted, locked, wait := s.attempts.tryAdmit(p, n, before, limit)
+		reason := ""
+		switch perAddr := int64(s.cfg.LoginFailuresMaxPerAddress); {
+		case c.Names >= MaxNamesPerAddress && (grant || c.Name == 0):
+			reason = "address_names"
+		case grant && perAddr > 0 && c.Address >= perAddr:
+			reason = "address_failures"
+		}
+		// Failures that finished during the read may or may not be in
+		// c; counting them again errs on the side of refusing.
+		admitted, locked, wait := false, false, (<-chan struct{})(nil)
+		if reason == "" {
+			admitted, locked, wait = s.attempts.tryAdmit(p, c.Name, before, limit)
+			if locked {
+				reason = "login_failures"
+			}
+		}
 		switch {
 		case admitted:
 			return nil
-		case locked:
+		case reason != "":
+			reset := c.ResetIn
 			if reset <= 0 {
 				reset = s.cfg.LoginFailuresWindow
 			}
-			s.emit(audit.Event{Name: audit.EventRateLimited, Subject: name, Addr: m.Addr, RequestID: m.RequestID, Reason: "login_failures"})
+			e := audit.Event{Name: audit.EventRateLimited, Addr: m.Addr, RequestID: m.RequestID, Reason: reason}
+			s.setName(&e, kind, name)
+			s.emit(e)
 			return &Error{Code: TooManyRequests, Description: "too many failed attempts; try again later", RetryAfter: reset}
 		}
 		select {
 		case <-wait:
 		case <-ctx.Done():
-			return unavailable(ctx.Err())
+			return gone(ctx.Err())
 		}
 	}
 }
 
-// failureKey names a (user or client, address) pair. The name is
-// length-prefixed so that no two pairs share a key. An IPv6 address counts
-// as its /64, like for the request limit, so one host cannot spread its
-// guesses over the addresses of its network.
-func failureKey(kind, name, addr string) string {
-	return kind + ":" + strconv.Itoa(len(name)) + ":" + name + "|" + oauth.AddressKey(addr)
+// nameHash is the fixed-size keyed hash a name's counter is kept under:
+// HMAC-SHA256 with a key derived from SECRET_KEY, truncated to 128 bits,
+// base64url. Every replica computes the same; nobody without the key can
+// tell which name a counter belongs to.
+func (s *Service) nameHash(kind, name string) string {
+	mac := hmac.New(sha256.New, s.nameKey)
+	mac.Write([]byte(kind))
+	mac.Write([]byte{0})
+	mac.Write([]byte(name))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:nameHashBytes])
+}
+
+// setName puts name into an audit event: as it is when it is a user or
+// client of the credentials file, otherwise (a typo, a probe, or a password
+// typed into the name field) as the start of its keyed hash, which carries
+// nothing of what was typed but still lets repeated attempts be grouped.
+func (s *Service) setName(e *audit.Event, kind, name string) {
+	known := false
+	switch kind {
+	case kindUser:
+		known = s.creds.Load().HasUser(name)
+	case kindClient:
+		_, known = s.creds.Load().Client(name)
+	}
+	switch {
+	case !known:
+		e.Unknown = "h:" + s.nameHash(kind, name)[:12]
+	case kind == kindUser:
+		e.Subject = name
+	default:
+		e.Client = name
+	}
 }
 
 // attempts tracks, per failure key, the checks in flight in this process.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/authsvc/authsvc/internal/audit"
 	"github.com/authsvc/authsvc/internal/auth"
+	"github.com/authsvc/authsvc/internal/store"
 )
 
 func retryAfter(err error) time.Duration {
@@ -137,5 +138,150 @@ func TestPassword_IPv6CountsPer64(t *testing.T) {
 	}
 	if err := f.loginAs("alice", userPassword, "2001:db8:7:8::1"); err != nil {
 		t.Fatalf("another /64: %v", err)
+	}
+}
+
+// failingCounters is a store whose failure counters cannot be read or
+// written, as a Redis at its memory limit refuses writes.
+type failingCounters struct {
+	store.Store
+	read, write bool
+	// addCtxCancellable records whether AddFailure got a context that
+	// can be cancelled.
+	addCtxCancellable atomic.Bool
+}
+
+func (s *failingCounters) Failures(ctx context.Context, k store.FailureKey) (store.FailureCount, error) {
+	if s.read {
+		return store.FailureCount{}, fmt.Errorf("read: %w", store.ErrUnavailable)
+	}
+	return s.Store.Failures(ctx, k)
+}
+
+func (s *failingCounters) AddFailure(ctx context.Context, k store.FailureKey, w time.Duration, n int) (store.FailureCount, error) {
+	s.addCtxCancellable.Store(ctx.Done() != nil)
+	if s.write {
+		return store.FailureCount{}, fmt.Errorf("OOM: %w", store.ErrUnavailable)
+	}
+	return s.Store.AddFailure(ctx, k, w, n)
+}
+
+// TestPassword_FailsClosedWhenCountersFail: when a failure cannot be read
+// or counted, right and wrong passwords alike get 503, so the answer tells
+// nothing and the limit cannot be outrun.
+func TestPassword_FailsClosedWhenCountersFail(t *testing.T) {
+	tests := []struct {
+		name        string
+		read, write bool
+		wantRight   auth.Code // "" for success
+	}{
+		{"counter cannot be read", true, false, auth.TemporarilyUnavailable},
+		{"failure cannot be written", false, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fc := &failingCounters{read: tt.read, write: tt.write}
+			f := newFixtureWith(t, func(s store.Store) store.Store { fc.Store = s; return fc },
+				auth.Config{LoginFailuresMax: 3, LoginFailuresWindow: time.Minute})
+			for range 5 {
+				wantCode(t, f.loginAs("alice", "wrong", "192.0.2.1"), auth.TemporarilyUnavailable)
+			}
+			err := f.loginAs("alice", userPassword, "192.0.2.1")
+			if tt.wantRight == "" {
+				// Only a failure writes, and a right password needs no
+				// write: it succeeds, as nothing was left uncounted.
+				if err != nil {
+					t.Fatalf("right password: %v", err)
+				}
+				return
+			}
+			wantCode(t, err, tt.wantRight)
+		})
+	}
+}
+
+// TestPassword_CheckThatRanIsCounted: the failure is written with a
+// context the client cannot cancel, and a client gone before its check is
+// not checked at all.
+func TestPassword_CheckThatRanIsCounted(t *testing.T) {
+	fc := &failingCounters{}
+	f := newFixtureWith(t, func(s store.Store) store.Store { fc.Store = s; return fc },
+		auth.Config{LoginFailuresMax: 3, LoginFailuresWindow: time.Minute})
+	wantCode(t, f.loginAs("alice", "wrong", "192.0.2.1"), auth.InvalidGrant)
+	if fc.addCtxCancellable.Load() {
+		t.Fatal("the failure was counted with a context the client can cancel")
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := f.svc.Password(ctx, auth.PasswordRequest{Username: "alice", Password: "wrong"}, auth.Meta{Addr: "192.0.2.1"})
+	wantCode(t, err, auth.TemporarilyUnavailable)
+	if n := f.count(audit.EventLoginFailed); n != 1 {
+		t.Fatalf("%d checks ran, want 1: a gone client's request was checked", n)
+	}
+}
+
+// TestPassword_KnownAndUnknownNamesSameAnswers: attempt by attempt, an
+// existing and a made-up name get the same answer, so the limit does not
+// tell who exists.
+func TestPassword_KnownAndUnknownNamesSameAnswers(t *testing.T) {
+	f := newFixture(t, auth.Config{LoginFailuresMax: 3, LoginFailuresWindow: time.Minute})
+	for i := range 6 {
+		known := auth.CodeOf(f.loginAs("alice", "wrong", "192.0.2.1"))
+		unknown := auth.CodeOf(f.loginAs("nobody-"+"x", "wrong", "192.0.2.1"))
+		if known != unknown {
+			t.Fatalf("attempt %d: known name %s, unknown name %s", i+1, known, unknown)
+		}
+	}
+}
+
+// TestPassword_AddressHoldsBoundedNames: one address fails for
+// MaxNamesPerAddress names; then it gets 429 on the grants (right password
+// included), no new name is checked anywhere, and names it already failed
+// for stay checkable outside the grants.
+func TestPassword_AddressHoldsBoundedNames(t *testing.T) {
+	fc := &failingCounters{}
+	f := newFixtureWith(t, func(s store.Store) store.Store { fc.Store = s; return fc },
+		auth.Config{LoginFailuresMax: 10, LoginFailuresWindow: time.Minute})
+	for i := range auth.MaxNamesPerAddress {
+		wantCode(t, f.loginAs(fmt.Sprintf("name-%d", i), "wrong", "192.0.2.1"), auth.InvalidGrant)
+	}
+	wantCode(t, f.loginAs("another-name", "wrong", "192.0.2.1"), auth.TooManyRequests)
+	wantCode(t, f.loginAs("alice", userPassword, "192.0.2.1"), auth.TooManyRequests)
+	if err := f.svc.Revoke(context.Background(), auth.RevokeRequest{Token: "x", Client: &auth.ClientAuth{ID: "ghost", Secret: "s"}}, auth.Meta{Addr: "192.0.2.1"}); auth.CodeOf(err) != auth.TooManyRequests {
+		t.Fatalf("a new name on /revoke from a full address: %v, want too_many_requests", err)
+	}
+	c, err := fc.Store.Failures(context.Background(), store.FailureKey{Address: "192.0.2.1", Name: "?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Names != auth.MaxNamesPerAddress {
+		t.Fatalf("the address holds %d names, want %d", c.Names, auth.MaxNamesPerAddress)
+	}
+	// Another address is not affected.
+	if err := f.loginAs("alice", userPassword, "198.51.100.7"); err != nil {
+		t.Fatalf("alice from another address: %v", err)
+	}
+}
+
+// TestPassword_PerAddressLimit: failures over several names from one
+// address reach LOGIN_FAILURES_MAX_PER_ADDRESS; then the grants answer 429
+// there even for the right password, while other addresses log in.
+func TestPassword_PerAddressLimit(t *testing.T) {
+	f := newFixture(t, auth.Config{LoginFailuresMax: 10, LoginFailuresMaxPerAddress: 4, LoginFailuresWindow: time.Minute})
+	for i := range 4 {
+		wantCode(t, f.loginAs(fmt.Sprintf("user-%d", i), "wrong", "192.0.2.1"), auth.InvalidGrant)
+	}
+	err := f.loginAs("alice", userPassword, "192.0.2.1")
+	wantCode(t, err, auth.TooManyRequests)
+	if retryAfter(err) <= 0 {
+		t.Error("429 without Retry-After")
+	}
+	if err := f.loginAs("alice", userPassword, "198.51.100.7"); err != nil {
+		t.Fatalf("alice from another address: %v", err)
+	}
+	f.clock.Advance(time.Minute + time.Second)
+	if err := f.loginAs("alice", userPassword, "192.0.2.1"); err != nil {
+		t.Fatalf("alice after the window: %v", err)
 	}
 }

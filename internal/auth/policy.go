@@ -86,14 +86,16 @@ type tokenExtras struct {
 func (s *Service) checkUser(ctx context.Context, req PasswordRequest, client *credential.Client, m Meta) (authUser, bool, error) {
 	if s.authn == nil || s.creds.Load().HasUser(req.Username) {
 		var u credential.User
-		ok, err := s.checked(ctx, kindUser, req.Username, m, func() (ok bool) {
-			u, ok = s.creds.Load().AuthenticateUser(req.Username, []byte(req.Password))
-			return ok
+		ok, err := s.checked(ctx, kindUser, req.Username, true, m, func(ctx context.Context) (ok bool, err error) {
+			u, ok, err = s.creds.Load().AuthenticateUser(ctx, req.Username, []byte(req.Password))
+			return ok, err
 		})
 		return authUser{subject: u.Username, scopes: u.Scopes, claims: u.Claims}, ok, err
 	}
 	var au authenticator.User
-	ok, err := s.checkedOr(ctx, kindUser, req.Username, m, func() (bool, error) {
+	// The authenticator has its own timeout (USER_AUTHENTICATOR_TIMEOUT),
+	// not the hash queue's: it gets the request's context.
+	ok, err := s.checked(ctx, kindUser, req.Username, true, m, func(context.Context) (bool, error) {
 		if req.Password == "" || len(req.Password) > oauth.MaxPasswordLen {
 			return false, nil // refused without asking, like a file user
 		}
@@ -147,7 +149,7 @@ func (s *Service) userClaims(rc issuer.RefreshClaims) claims.Set {
 // public client may use (the password and refresh_token grants, /refresh,
 // /revoke, /logout-all): a public client identifies itself by client_id
 // alone; a secret sent for it is invalid_client.
-func (s *Service) authenticateClientOrPublic(ctx context.Context, ca ClientAuth, m Meta) (credential.Client, error) {
+func (s *Service) authenticateClientOrPublic(ctx context.Context, ca ClientAuth, grant bool, m Meta) (credential.Client, error) {
 	if c, ok := s.creds.Load().Client(ca.ID); ok && c.Public {
 		if ca.Secret != "" {
 			s.emit(audit.Event{Name: audit.EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
@@ -155,5 +157,5 @@ func (s *Service) authenticateClientOrPublic(ctx context.Context, ca ClientAuth,
 		}
 		return c, nil
 	}
-	return s.authenticateClient(ctx, ca, m)
+	return s.authenticateClient(ctx, ca, grant, m)
 }

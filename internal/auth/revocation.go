@@ -86,7 +86,7 @@ func (s *Service) Revocations(ctx context.Context, req FeedRequest, m Meta) (sto
 	if req.Client == nil {
 		return store.RevocationPage{}, newError(InvalidClient, "client authentication is required")
 	}
-	c, err := s.authenticateClient(ctx, *req.Client, m)
+	c, err := s.authenticateClient(ctx, *req.Client, false, m)
 	if err != nil {
 		return store.RevocationPage{}, err
 	}

@@ -5,13 +5,29 @@ import (
 	"strings"
 )
 
+// Bounds on a requested scope. No real scope comes near them; without them
+// an 8 KiB scope of distinct tokens cost milliseconds of comparisons, before
+// the refresh token's rotation, on every request.
+const (
+	// MaxScopeTokens is the most scope tokens a request may name, repeats
+	// included.
+	MaxScopeTokens = 64
+	// MaxScopeTokenLen is the longest scope token, in bytes.
+	MaxScopeTokenLen = 128
+)
+
 // parseScope splits a space-separated scope parameter (RFC 6749 §3.3) into
 // its tokens, dropping repeats and keeping the first-seen order. ok is false
-// when a token holds a character RFC 6749 does not allow.
+// when a token holds a character RFC 6749 does not allow, is longer than
+// MaxScopeTokenLen, or when there are more than MaxScopeTokens tokens.
 func parseScope(s string) (tokens []string, ok bool) {
-	for _, tok := range strings.Split(s, " ") {
+	n := 0
+	for tok := range strings.SplitSeq(s, " ") {
 		if tok == "" {
 			continue
+		}
+		if n++; n > MaxScopeTokens || len(tok) > MaxScopeTokenLen {
+			return nil, false
 		}
 		for i := 0; i < len(tok); i++ {
 			c := tok[i]
@@ -33,7 +49,7 @@ func parseScope(s string) (tokens []string, ok bool) {
 func grantScope(requested string, allowed []string) (string, error) {
 	req, ok := parseScope(requested)
 	if !ok {
-		return "", newError(InvalidScope, "scope is malformed")
+		return "", newError(InvalidScope, "scope is malformed or too large")
 	}
 	if len(req) == 0 {
 		return strings.Join(allowed, " "), nil

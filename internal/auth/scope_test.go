@@ -2,6 +2,8 @@ package auth
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -50,12 +52,49 @@ func TestIntersect(t *testing.T) {
 	}
 }
 
-func TestFailureKey_NoCollisions(t *testing.T) {
-	// "a|b" from address "c" must not share a key with "a" from "b|c".
-	if failureKey("u", "a|b", "c") == failureKey("u", "a", "b|c") {
-		t.Fatal("failure keys collide")
+func TestNameHash_FixedSizeKeyedNoCollisions(t *testing.T) {
+	s := New(Config{NameKey: []byte("key one")}, Deps{})
+	other := New(Config{NameKey: []byte("key two")}, Deps{})
+	short, long := s.nameHash(kindUser, "x"), s.nameHash(kindUser, strings.Repeat("x", 256))
+	if len(short) != len(long) || len(short) != 22 {
+		t.Errorf("name hashes are %d and %d bytes, want 22 both", len(short), len(long))
 	}
-	if failureKey("u", "x", "1") == failureKey("c", "x", "1") {
-		t.Fatal("user and client failure keys collide")
+	if s.nameHash(kindUser, "x") == s.nameHash(kindClient, "x") {
+		t.Error("user and client name hashes collide")
+	}
+	if s.nameHash(kindUser, "x") == other.nameHash(kindUser, "x") {
+		t.Error("the hash does not depend on the key")
+	}
+	if strings.Contains(long, "xxx") {
+		t.Error("the hash carries the name")
+	}
+}
+
+func TestParseScope_Bounds(t *testing.T) {
+	tokens := func(n int, tok func(i int) string) string {
+		parts := make([]string, n)
+		for i := range parts {
+			parts[i] = tok(i)
+		}
+		return strings.Join(parts, " ")
+	}
+	cases := []struct {
+		name  string
+		scope string
+		ok    bool
+	}{
+		{"at the token limit", tokens(MaxScopeTokens, func(i int) string { return fmt.Sprint("s", i) }), true},
+		{"one token too many", tokens(MaxScopeTokens+1, func(i int) string { return fmt.Sprint("s", i) }), false},
+		{"repeats count too", tokens(MaxScopeTokens+1, func(int) string { return "read" }), false},
+		{"longest token", strings.Repeat("a", MaxScopeTokenLen), true},
+		{"token too long", strings.Repeat("a", MaxScopeTokenLen+1), false},
+		{"many spaces, few tokens", strings.Repeat(" ", 8000) + "read", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, ok := parseScope(tc.scope); ok != tc.ok {
+				t.Fatalf("parseScope ok = %v, want %v", ok, tc.ok)
+			}
+		})
 	}
 }

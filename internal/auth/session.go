@@ -151,7 +151,7 @@ func (s *Service) LogoutAll(ctx context.Context, req LogoutAllRequest, m Meta) (
 	var client *credential.Client
 	if req.Client != nil {
 		// A public client sends its client_id alone, as for Refresh.
-		c, err := s.authenticateClientOrPublic(ctx, *req.Client, m)
+		c, err := s.authenticateClientOrPublic(ctx, *req.Client, false, m)
 		if err != nil {
 			return 0, err
 		}
@@ -200,7 +200,7 @@ func (s *Service) AuthenticateAdmin(ctx context.Context, ca *ClientAuth, m Meta)
 	if ca == nil {
 		return "", newError(InvalidClient, "client authentication is required")
 	}
-	c, err := s.authenticateClient(ctx, *ca, m)
+	c, err := s.authenticateClient(ctx, *ca, false, m)
 	if err != nil {
 		return "", err
 	}

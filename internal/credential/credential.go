@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -178,56 +179,66 @@ func Load(path string, opts ...Option) (*Set, []string, error) {
 // password, a password over oauth.MaxPasswordLen bytes or a username over
 // oauth.MaxNameLen bytes is refused at once without hashing (the HTTP layer
 // refuses such values earlier).
-func (s *Set) AuthenticateUser(username string, password []byte) (User, bool) {
+//
+// A slow hash waits for a slot of the slow-hash gate while ctx allows. The
+// error is not nil only when nothing was verified: ErrQueueTimeout when
+// ctx's deadline passed first, ctx's error when it was cancelled.
+func (s *Set) AuthenticateUser(ctx context.Context, username string, password []byte) (User, bool, error) {
 	if s == nil || s.userDummy == nil || len(username) > oauth.MaxNameLen ||
 		len(password) == 0 || len(password) > oauth.MaxPasswordLen {
-		return User{}, false
+		return User{}, false, nil
 	}
 	e, found := s.users[username]
 	h := s.userDummy
 	if found {
 		h = e.hash
 	}
-	match := s.verify(h, password)
-	if !found || !match {
-		return User{}, false
+	match, err := s.verify(ctx, h, password)
+	if err != nil || !found || !match {
+		return User{}, false, err
 	}
-	return e.user.clone(), true
+	return e.user.clone(), true, nil
 }
 
 // AuthenticateClient returns the client clientID when secret matches its
 // secret hash, taking the same care as AuthenticateUser: an unknown client
 // id is verified against a dummy hash with the settings most clients have.
 // An empty secret, a secret over oauth.MaxPasswordLen bytes or a client id over
-// oauth.MaxNameLen bytes is refused at once.
-func (s *Set) AuthenticateClient(clientID string, secret []byte) (Client, bool) {
+// oauth.MaxNameLen bytes is refused at once. The error is as for
+// AuthenticateUser.
+func (s *Set) AuthenticateClient(ctx context.Context, clientID string, secret []byte) (Client, bool, error) {
 	if s == nil || s.clientDummy == nil || len(clientID) > oauth.MaxNameLen ||
 		len(secret) == 0 || len(secret) > oauth.MaxPasswordLen {
-		return Client{}, false
+		return Client{}, false, nil
 	}
 	e, found := s.clients[clientID]
 	if found && e.client.Public {
 		// A public client has no secret to check; one sent for it is
 		// refused (the caller decides what a public client may do).
-		return Client{}, false
+		return Client{}, false, nil
 	}
 	h := s.clientDummy
 	if found {
 		h = e.hash
 	}
-	match := s.verify(h, secret)
-	if !found || !match {
-		return Client{}, false
+	match, err := s.verify(ctx, h, secret)
+	if err != nil || !found || !match {
+		return Client{}, false, err
 	}
-	return e.client.clone(), true
+	return e.client.clone(), true, nil
 }
 
-func (s *Set) verify(h *parsedHash, password []byte) bool {
+// verify checks password against h. A hash that cannot be verified is a
+// mismatch; only the gate's errors (nothing verified) are returned.
+func (s *Set) verify(ctx context.Context, h *parsedHash, password []byte) (bool, error) {
 	if s.onVerify != nil {
 		s.onVerify(h)
 	}
-	ok, err := h.verify(password, s.gate)
-	return err == nil && ok
+	ok, err := h.verify(ctx, password, s.gate)
+	if err != nil && !errors.Is(err, ErrInvalidHash) {
+		return false, err
+	}
+	return err == nil && ok, nil
 }
 
 // Client returns the client clientID without authenticating it, for

@@ -76,7 +76,7 @@ func TestSet_AuthenticateUser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u, ok := f.set.AuthenticateUser(tt.username, []byte(tt.password))
+			u, ok := authUser(f.set, tt.username, []byte(tt.password))
 			if ok != tt.wantOK {
 				t.Fatalf("AuthenticateUser ok = %v, want %v", ok, tt.wantOK)
 			}
@@ -112,7 +112,7 @@ func TestSet_AuthenticateClient(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, ok := f.set.AuthenticateClient(tt.clientID, []byte(tt.secret))
+			c, ok := authClient(f.set, tt.clientID, []byte(tt.secret))
 			if ok != tt.wantOK {
 				t.Fatalf("AuthenticateClient ok = %v, want %v", ok, tt.wantOK)
 			}
@@ -181,9 +181,9 @@ func TestSet_UnknownNameVerifiesDummy(t *testing.T) {
 				auth    func() bool
 			}{
 				{"user", s.userDummy, s.userDummyEncoded, tt.wantUser,
-					func() bool { _, ok := s.AuthenticateUser("nobody", []byte("pw")); return ok }},
+					func() bool { _, ok := authUser(s, "nobody", []byte("pw")); return ok }},
 				{"client", s.clientDummy, s.clientDummyEncoded, tt.wantClient,
-					func() bool { _, ok := s.AuthenticateClient("nobody", []byte("pw")); return ok }},
+					func() bool { _, ok := authClient(s, "nobody", []byte("pw")); return ok }},
 			} {
 				// The dummy is a real hash with the expected settings.
 				if c.dummy == nil || c.dummy.hashParams != c.want {
@@ -219,9 +219,9 @@ func TestSet_KnownAndUnknownTakeSamePath(t *testing.T) {
 	f := newFixture(t)
 	var verified []hashParams
 	f.set.onVerify = func(h *parsedHash) { verified = append(verified, h.hashParams) }
-	f.set.AuthenticateUser("alice", []byte("wrong"))
-	f.set.AuthenticateUser("carol", []byte("wrong"))
-	f.set.AuthenticateUser("long", []byte(strings.Repeat("L", 73)))
+	authUser(f.set, "alice", []byte("wrong"))
+	authUser(f.set, "carol", []byte("wrong"))
+	authUser(f.set, "long", []byte(strings.Repeat("L", 73)))
 	want := []hashParams{{kind: kindBcrypt, cost: bcrypt.MinCost}, {kind: kindBcrypt, cost: bcrypt.MinCost}, {kind: kindBcrypt, cost: bcrypt.MinCost}}
 	if !slices.Equal(verified, want) {
 		t.Errorf("verified %v, want %v", verified, want)
@@ -230,7 +230,7 @@ func TestSet_KnownAndUnknownTakeSamePath(t *testing.T) {
 
 func TestSet_ReturnsCopies(t *testing.T) {
 	f := newFixture(t)
-	u, _ := f.set.AuthenticateUser("alice", []byte("alice-pw"))
+	u, _ := authUser(f.set, "alice", []byte("alice-pw"))
 	u.Scopes[0] = "admin"
 	c, _ := f.set.Client("billing")
 	c.Scopes[0] = "admin"
@@ -238,7 +238,7 @@ func TestSet_ReturnsCopies(t *testing.T) {
 	sc := f.set.Scopes()
 	sc[0] = "admin"
 
-	u, _ = f.set.AuthenticateUser("alice", []byte("alice-pw"))
+	u, _ = authUser(f.set, "alice", []byte("alice-pw"))
 	c, _ = f.set.Client("billing")
 	if u.Scopes[0] != "read" || c.Scopes[0] != "billing" || c.GrantTypes[0] != "client_credentials" ||
 		f.set.Scopes()[0] != "billing" {
@@ -278,10 +278,10 @@ func TestSet_Client(t *testing.T) {
 func TestSet_Zero(t *testing.T) {
 	for name, s := range map[string]*Set{"nil": nil, "zero": {}} {
 		t.Run(name, func(t *testing.T) {
-			if _, ok := s.AuthenticateUser("alice", []byte("pw")); ok {
+			if _, ok := authUser(s, "alice", []byte("pw")); ok {
 				t.Error("AuthenticateUser succeeded")
 			}
-			if _, ok := s.AuthenticateClient("c", []byte("pw")); ok {
+			if _, ok := authClient(s, "c", []byte("pw")); ok {
 				t.Error("AuthenticateClient succeeded")
 			}
 			if _, ok := s.Client("c"); ok {
@@ -303,10 +303,10 @@ func TestSet_Concurrent(t *testing.T) {
 			if i%2 == 1 {
 				name, pw, want = "nobody", "x", false
 			}
-			if _, ok := f.set.AuthenticateUser(name, []byte(pw)); ok != want {
+			if _, ok := authUser(f.set, name, []byte(pw)); ok != want {
 				t.Errorf("AuthenticateUser(%s) = %v", name, ok)
 			}
-			if _, ok := f.set.AuthenticateClient("billing", []byte(f.billingSecret)); !ok {
+			if _, ok := authClient(f.set, "billing", []byte(f.billingSecret)); !ok {
 				t.Error("AuthenticateClient(billing) failed")
 			}
 			_ = f.set.Scopes()
@@ -317,7 +317,7 @@ func TestSet_Concurrent(t *testing.T) {
 
 func TestUserClient_FormattingHidesHashes(t *testing.T) {
 	f := newFixture(t)
-	u, _ := f.set.AuthenticateUser("alice", []byte("alice-pw"))
+	u, _ := authUser(f.set, "alice", []byte("alice-pw"))
 	c, _ := f.set.Client("billing")
 	var logged bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logged, nil))

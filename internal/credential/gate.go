@@ -1,9 +1,17 @@
 package credential
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 )
+
+// ErrQueueTimeout is the error (tested with errors.Is) of an authentication
+// that waited for a slow-hash slot until its context's deadline
+// (HASH_QUEUE_TIMEOUT): nothing was verified, and the caller answers 503.
+var ErrQueueTimeout = errors.New("credential: waited too long for a password-hash slot")
 
 // Gate admits slow hash verifications (bcrypt, argon2id), so that a flood
 // of logins queues instead of taking the whole machine. The service builds
@@ -62,13 +70,27 @@ func (g *Gate) quiet() bool {
 }
 
 // acquire waits for a slot and returns its release. A nil gate admits at
-// once.
-func (g *Gate) acquire() (release func()) {
-	if g == nil {
-		return func() {}
+// once. It gives up when ctx is done: with ErrQueueTimeout when its
+// deadline passed, with ctx's error when it was cancelled (the client has
+// gone). A request whose context is done when a slot comes free is not
+// admitted either: nobody would read its answer.
+func (g *Gate) acquire(ctx context.Context) (release func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, gateError(err)
 	}
-	if g.takeSlot() == g.extra {
-		return func() { <-g.extra }
+	if g == nil {
+		return func() {}, nil
+	}
+	slot, err := g.takeSlot(ctx)
+	if err == nil && ctx.Err() != nil {
+		<-slot
+		err = ctx.Err()
+	}
+	if err != nil {
+		return nil, gateError(err)
+	}
+	if slot == g.extra {
+		return func() { <-g.extra }, nil
 	}
 	start := g.now()
 	return func() {
@@ -81,25 +103,40 @@ func (g *Gate) acquire() (release func()) {
 			time.Sleep(rest)
 			<-g.base
 		}()
+	}, nil
+}
+
+// gateError is the error of a wait given up: ErrQueueTimeout for a passed
+// deadline, the context's own error otherwise.
+func gateError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", ErrQueueTimeout, err)
 	}
+	return err
 }
 
 // takeSlot waits for a base slot, or an extra one while quiet, and returns
-// the channel it took it from.
-func (g *Gate) takeSlot() chan struct{} {
+// the channel it took it from; or ctx's error when ctx is done first.
+func (g *Gate) takeSlot(ctx context.Context) (chan struct{}, error) {
 	select {
 	case g.base <- struct{}{}:
-		return g.base
+		return g.base, nil
 	default:
 	}
 	if g.quiet() {
 		select {
 		case g.base <- struct{}{}:
-			return g.base
+			return g.base, nil
 		case g.extra <- struct{}{}:
-			return g.extra
+			return g.extra, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
-	g.base <- struct{}{}
-	return g.base
+	select {
+	case g.base <- struct{}{}:
+		return g.base, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }

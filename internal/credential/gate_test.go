@@ -1,6 +1,8 @@
 package credential
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -11,7 +13,7 @@ import (
 // returns its release (nil when it blocked).
 func tryAcquire(g *Gate) func() {
 	got := make(chan func(), 1)
-	go func() { got <- g.acquire() }()
+	go func() { got <- mustAcquire(g) }()
 	select {
 	case r := <-got:
 		return r
@@ -90,7 +92,7 @@ func TestHashGate_BusyBaseSlotRests(t *testing.T) {
 	clk := testkit.NewClock(time.Unix(1_800_000_000, 0))
 	g := NewGate(2, clk.Now)
 	g.NoteActivity()
-	release := g.acquire()
+	release := mustAcquire(g)
 	clk.Advance(900 * time.Millisecond) // the "hash" took 900 ms
 	g.NoteActivity()
 	released := time.Now()
@@ -98,7 +100,7 @@ func TestHashGate_BusyBaseSlotRests(t *testing.T) {
 	// The slot rests a third of that, 300 ms, before the next hash.
 	next := make(chan time.Duration, 1)
 	go func() {
-		r := g.acquire()
+		r := mustAcquire(g)
 		next <- time.Since(released)
 		r()
 	}()
@@ -110,4 +112,61 @@ func TestHashGate_BusyBaseSlotRests(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the resting slot was never released")
 	}
+}
+
+// mustAcquire is acquire without a deadline: it never gives up.
+func mustAcquire(g *Gate) func() {
+	r, err := g.acquire(context.Background())
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+func TestHashGate_GivesUp(t *testing.T) {
+	tests := []struct {
+		name    string
+		ctx     func() (context.Context, context.CancelFunc)
+		wantErr error
+	}{
+		{"deadline passed while queued: ErrQueueTimeout", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 20*time.Millisecond)
+		}, ErrQueueTimeout},
+		{"client gone while queued: its own error", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(20*time.Millisecond, cancel)
+			return ctx, cancel
+		}, context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := NewGate(1, testkit.NewClock(time.Unix(1_800_000_000, 0)).Now)
+			hold := mustAcquire(g) // the only slot
+			ctx, cancel := tt.ctx()
+			defer cancel()
+			r, err := g.acquire(ctx)
+			if !errors.Is(err, tt.wantErr) || r != nil {
+				t.Fatalf("acquire = %v, want %v", err, tt.wantErr)
+			}
+			hold()
+			// The slot it gave up on is free for the next one.
+			mustAcquire(g)()
+		})
+	}
+}
+
+func TestHashGate_DeadClientNeverAdmitted(t *testing.T) {
+	g := NewGate(2, testkit.NewClock(time.Unix(1_800_000_000, 0)).Now) // a free slot
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if r, err := g.acquire(ctx); !errors.Is(err, context.Canceled) || r != nil {
+		t.Fatalf("acquire with a gone client = %v, want context.Canceled", err)
+	}
+	// Both slots are still free.
+	a, b := tryAcquire(g), tryAcquire(g)
+	if a == nil || b == nil {
+		t.Fatal("a refused acquire kept a slot")
+	}
+	a()
+	b()
 }

@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -342,9 +343,11 @@ func isBcryptBase64(c byte) bool { return isAlnum(c) || c == '.' || c == '/' }
 
 // verify reports whether password matches h, in time that depends on the
 // hash settings and not on the password. bcrypt and argon2id run under
-// gate (gate.go; nil: ungated). A password over 72 bytes never matches a bcrypt hash, but
-// still costs a full bcrypt computation, so the refusal is not faster.
-func (h *parsedHash) verify(password []byte, gate *Gate) (bool, error) {
+// gate (gate.go; nil: ungated): they wait for a slot while ctx allows, and
+// return the gate's error, having verified nothing, when it does not. A
+// password over 72 bytes never matches a bcrypt hash, but still costs a
+// full bcrypt computation, so the refusal is not faster.
+func (h *parsedHash) verify(ctx context.Context, password []byte, gate *Gate) (bool, error) {
 	switch h.kind {
 	case kindSHA256:
 		mac := hmac.New(sha256.New, h.salt)
@@ -353,17 +356,25 @@ func (h *parsedHash) verify(password []byte, gate *Gate) (bool, error) {
 		return match && len(password) >= minFastSecretBytes, nil
 
 	case kindArgon2id:
-		defer gate.acquire()()
+		release, err := gate.acquire(ctx)
+		if err != nil {
+			return false, err
+		}
+		defer release()
 		got := argon2.IDKey(password, h.salt, h.time, h.memory, h.threads, uint32(h.keyLen)) //nolint:gosec // keyLen is bounded by the parser (hash.go limits)
 		return subtle.ConstantTimeCompare(got, h.key) == 1, nil
 
 	case kindBcrypt:
-		defer gate.acquire()()
+		release, err := gate.acquire(ctx)
+		if err != nil {
+			return false, err
+		}
+		defer release()
 		tooLong := len(password) > bcryptMaxPassword
 		if tooLong {
 			password = password[:bcryptMaxPassword]
 		}
-		err := bcrypt.CompareHashAndPassword(h.bcrypt, password)
+		err = bcrypt.CompareHashAndPassword(h.bcrypt, password)
 		switch {
 		case err == nil:
 			return !tooLong, nil
@@ -405,7 +416,7 @@ func Verify(encoded string, password []byte, opts ...Option) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return h.verify(password, newOptions(opts).gate)
+	return h.verify(context.Background(), password, newOptions(opts).gate)
 }
 
 // GenerateClientSecret returns a new client secret of 256 random bits,

@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -85,4 +86,23 @@ func assertNoHash(tb testing.TB, msg string, hashes ...string) {
 // yamlQuote quotes s for a double-quoted YAML or JSON string.
 func yamlQuote(s string) string {
 	return `"` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`) + `"`
+}
+
+// authUser is AuthenticateUser without a deadline, whose gate never gives
+// up.
+func authUser(s *Set, name string, pw []byte) (User, bool) {
+	u, ok, err := s.AuthenticateUser(context.Background(), name, pw)
+	if err != nil {
+		panic(err)
+	}
+	return u, ok
+}
+
+// authClient is AuthenticateClient without a deadline.
+func authClient(s *Set, id string, secret []byte) (Client, bool) {
+	c, ok, err := s.AuthenticateClient(context.Background(), id, secret)
+	if err != nil {
+		panic(err)
+	}
+	return c, ok
 }

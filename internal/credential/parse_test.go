@@ -56,14 +56,14 @@ clients:
 		t.Run(tt.name, func(t *testing.T) {
 			s, _ := mustParse(t, tt.data)
 
-			alice, ok := s.AuthenticateUser("alice", []byte("alice-pw"))
+			alice, ok := authUser(s, "alice", []byte("alice-pw"))
 			if !ok {
 				t.Fatal("alice does not authenticate")
 			}
 			if alice.Username != "alice" || alice.PasswordHash != aliceHash || !slices.Equal(alice.Scopes, []string{"read", "write"}) {
 				t.Errorf("alice = %v", alice)
 			}
-			bob, ok := s.AuthenticateUser("bob", []byte("bob-pw"))
+			bob, ok := authUser(s, "bob", []byte("bob-pw"))
 			if !ok || !slices.Equal(bob.Scopes, []string{"read"}) {
 				t.Errorf("bob = %v, %v", bob, ok)
 			}
@@ -280,7 +280,7 @@ func TestLoad(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if _, ok := s.AuthenticateUser("alice", []byte("pw")); !ok {
+			if _, ok := authUser(s, "alice", []byte("pw")); !ok {
 				t.Error("alice does not authenticate")
 			}
 		})

@@ -60,7 +60,7 @@ clients:
 		t.Errorf("no warning for the public client allowing client_credentials: %q", warnings)
 	}
 	// A public client never authenticates with a secret.
-	if _, ok := s.AuthenticateClient("mobile", []byte("anything")); ok {
+	if _, ok := authClient(s, "mobile", []byte("anything")); ok {
 		t.Error("a secret authenticated a public client")
 	}
 }

@@ -287,6 +287,32 @@ func median(ds []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
+func TestRequestID_KeptOnlyFromTrustedPeers(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		trusted func(*http.Request) bool
+		keep    bool
+	}{
+		{"no trusted proxies", nil, false},
+		{"untrusted peer", func(*http.Request) bool { return false }, false},
+		{"trusted proxy", func(*http.Request) bool { return true }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := echo.New()
+			e.Use(requestID(tc.trusted))
+			e.GET("/", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			req.Header.Set(echo.HeaderXRequestID, "from-the-client")
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, req)
+			got := rec.Header().Get(echo.HeaderXRequestID)
+			if (got == "from-the-client") != tc.keep || got == "" {
+				t.Fatalf("X-Request-ID %q, keep %v", got, tc.keep)
+			}
+		})
+	}
+}
+
 func TestJWKS_CacheControlFollowsTheKeySet(t *testing.T) {
 	for _, tc := range []struct {
 		name   string

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -12,16 +13,22 @@ import (
 )
 
 // requestID gives every request an id, echoed in X-Request-ID. A
-// well-formed id from the caller (a proxy) is kept; otherwise one is made
-// from a per-process random prefix and a counter, which costs no syscall.
-func requestID() echo.MiddlewareFunc {
+// well-formed id sent by a trusted proxy (trusted reports it; nil trusts
+// none) is kept, so one id follows the request through the proxy's logs and
+// ours; anyone else's is replaced, or a client could give its requests the
+// ids of others in the log. The id is made from a per-process random prefix
+// and a counter, which costs no syscall.
+func requestID(trusted func(*http.Request) bool) echo.MiddlewareFunc {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	prefix := hex.EncodeToString(b[:]) + "-"
 	var n atomic.Uint64
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			id := c.Request().Header.Get(echo.HeaderXRequestID)
+			id := ""
+			if trusted != nil && trusted(c.Request()) {
+				id = c.Request().Header.Get(echo.HeaderXRequestID)
+			}
 			if !validRequestID(id) {
 				id = prefix + strconv.FormatUint(n.Add(1), 10)
 			}

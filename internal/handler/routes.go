@@ -13,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/authsvc/authsvc/internal/auth"
-	"github.com/authsvc/authsvc/internal/credential"
 )
 
 // Deps are the parts the HTTP handler is built from.
@@ -31,6 +30,10 @@ type Deps struct {
 	Log *slog.Logger
 	// IPExtractor resolves the client address; nil means the peer address.
 	IPExtractor echo.IPExtractor
+	// TrustedPeer reports whether a request comes straight from a trusted
+	// proxy (TRUSTED_PROXIES), whose X-Request-ID is kept; nil trusts
+	// nobody, and every request gets an id of authsvc's own.
+	TrustedPeer func(*http.Request) bool
 	// Ready reports whether the store answers, for /readyz.
 	Ready func(context.Context) error
 	// Issuer is JWT_ISSUER, the service's public base URL; the metadata
@@ -99,7 +102,7 @@ func newEcho(d Deps) *echo.Echo {
 	if d.Observe != nil {
 		e.Use(observe(d.Observe))
 	}
-	e.Use(requestID(), accessLog(d.Log), securityHeaders(d.HSTS))
+	e.Use(requestID(d.TrustedPeer), accessLog(d.Log), securityHeaders(d.HSTS))
 	return e
 }
 
@@ -140,16 +143,16 @@ func routes(e *echo.Echo, d Deps) {
 // follows the file. Without Deps.Auth the scopes are Deps.Scopes.
 func metadataDocuments(d Deps, dpopAlgs []string) func() (withNone, withoutNone []byte) {
 	type built struct {
-		set                   *credential.Set
+		set                   any // the credentials in force when built, compared by identity
 		withNone, withoutNone []byte
 	}
 	var cache atomic.Pointer[built]
 	return func() ([]byte, []byte) {
-		var set *credential.Set
+		var set any
 		scopes := d.Scopes
 		if d.Auth != nil {
-			set = d.Auth.Credentials()
-			scopes = set.Scopes()
+			creds := d.Auth.Credentials()
+			set, scopes = creds, creds.Scopes()
 		}
 		if b := cache.Load(); b != nil && b.set == set {
 			return b.withNone, b.withoutNone

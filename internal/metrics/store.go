@@ -81,15 +81,15 @@ func (s *instrumentedStore) UseProof(ctx context.Context, id string, until time.
 }
 
 // AddFailure implements store.Store.
-func (s *instrumentedStore) AddFailure(ctx context.Context, key string, window time.Duration) (_ int64, _ time.Duration, err error) {
+func (s *instrumentedStore) AddFailure(ctx context.Context, k store.FailureKey, window time.Duration, maxNames int) (_ store.FailureCount, err error) {
 	defer s.observe("add_failure", time.Now(), &err)
-	return s.Store.AddFailure(ctx, key, window)
+	return s.Store.AddFailure(ctx, k, window, maxNames)
 }
 
 // Failures implements store.Store.
-func (s *instrumentedStore) Failures(ctx context.Context, key string) (_ int64, _ time.Duration, err error) {
+func (s *instrumentedStore) Failures(ctx context.Context, k store.FailureKey) (_ store.FailureCount, err error) {
 	defer s.observe("failures", time.Now(), &err)
-	return s.Store.Failures(ctx, key)
+	return s.Store.Failures(ctx, k)
 }
 
 // Ping implements store.Store.

@@ -24,7 +24,8 @@ var (
 	ErrExists = errors.New("store: session already exists")
 	// ErrUnavailable means the data cannot be read or written right now
 	// (connection refused, timeout, LOADING, READONLY, CLUSTERDOWN, TRYAGAIN,
-	// a redirect left over after retries). The caller must fail closed: no
+	// a redirect left over after retries, NOAUTH, WRONGPASS, NOPERM, OOM,
+	// MISCONF). The caller must fail closed: no
 	// token whose state was not stored may be handed out.
 	ErrUnavailable = errors.New("store: unavailable")
 	// ErrKeyMismatch means Rotate was asked to rotate a session bound to a
@@ -191,6 +192,32 @@ type RotateResult struct {
 	Retried bool
 }
 
+// FailureKey names one login-failure counter: a name within the bucket of
+// a client address.
+type FailureKey struct {
+	// Address is the client address the failures come from, in the form
+	// the limits use (an IPv6 address as its /64).
+	Address string
+	// Name is a fixed-size keyed hash of the username or client id, never
+	// the name as typed: a store dump cannot show what was typed, and a
+	// hostile name cannot make a counter larger.
+	Name string
+}
+
+// FailureCount is the state of an address's failure counters, seen from one
+// name.
+type FailureCount struct {
+	// Name is the failures counted for the name in the window.
+	Name int64
+	// Address is the failures of every name from the address in the window.
+	Address int64
+	// Names is the number of names with a counter of their own.
+	Names int
+	// ResetIn is the time left until the address's window ends; zero when
+	// no window is open.
+	ResetIn time.Duration
+}
+
 // Store keeps refresh-token families, the access-token denylist, login
 // failure counters and the DPoP proof ids already used. Every method is safe for concurrent use by many
 // goroutines and, for shared implementations, by many processes.
@@ -277,14 +304,19 @@ type Store interface {
 	// AccessTokenDenied reports whether jti is on the denylist.
 	AccessTokenDenied(ctx context.Context, jti string) (bool, error)
 
-	// AddFailure counts one failed login for key within a fixed window that
-	// starts with the first failure and lasts window. It returns the count
-	// so far in the window and the time left until the window ends.
-	AddFailure(ctx context.Context, key string, window time.Duration) (count int64, resetIn time.Duration, err error)
+	// AddFailure counts one failed password or secret check of k.Name from
+	// k.Address. The address's total always grows by one. k.Name gets a
+	// counter of its own when it has one already or when the address holds
+	// fewer than maxNames named counters; otherwise only the total grows, so
+	// no input makes the store hold more than maxNames counters per address.
+	// The window is fixed: it starts with the address's first failure, lasts
+	// window, and covers every counter of the address. It returns the counts
+	// after the call.
+	AddFailure(ctx context.Context, k FailureKey, window time.Duration, maxNames int) (FailureCount, error)
 
-	// Failures returns the failure count for key in its current window and
-	// the time left until the window ends (zero count when there is none).
-	Failures(ctx context.Context, key string) (count int64, resetIn time.Duration, err error)
+	// Failures returns the counts of k in the address's current window (all
+	// zero when there is none). It changes nothing.
+	Failures(ctx context.Context, k FailureKey) (FailureCount, error)
 
 	// UseProof records that the DPoP proof id was used and reports whether
 	// this was its first use (RFC 9449 §11.1). It MUST be atomic: of any

@@ -30,7 +30,7 @@ type Store struct {
 	// bySubject is the per-subject index: subject → ids of its families.
 	bySubject map[string]map[string]struct{}
 	denied    map[string]time.Time // jti → exp
-	failures  map[string]failures  // key → window
+	failures  map[string]*failures // client address → its window
 	proofs    map[string]time.Time // used DPoP proof id → until
 
 	// Sweep bookkeeping: a sweep runs once there have been as many writes
@@ -56,9 +56,10 @@ type family struct {
 	rotatedAt time.Time
 }
 
-// failures is one login-failure window.
+// failures is the login-failure window of one client address.
 type failures struct {
-	count int64
+	total int64
+	names map[string]int64
 	end   time.Time
 }
 
@@ -72,7 +73,7 @@ func New(now func() time.Time) *Store {
 		families:  make(map[string]*family),
 		bySubject: make(map[string]map[string]struct{}),
 		denied:    make(map[string]time.Time),
-		failures:  make(map[string]failures),
+		failures:  make(map[string]*failures),
 		proofs:    make(map[string]time.Time),
 		sweepNext: minSweepEvery,
 	}
@@ -313,39 +314,46 @@ func (s *Store) AccessTokenDenied(_ context.Context, jti string) (bool, error) {
 	return true, nil
 }
 
-// AddFailure counts a failed login for key; see store.Store. The window must
+// AddFailure counts a failed check of k; see store.Store. The window must
 // be positive.
-func (s *Store) AddFailure(_ context.Context, key string, window time.Duration) (int64, time.Duration, error) {
+func (s *Store) AddFailure(_ context.Context, k store.FailureKey, window time.Duration, maxNames int) (store.FailureCount, error) {
 	if window <= 0 {
-		return 0, 0, fmt.Errorf("memory: add failure: window %v is not positive", window)
+		return store.FailureCount{}, fmt.Errorf("memory: add failure: window %v is not positive", window)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	f, ok := s.failures[key]
-	if !ok || !f.end.After(now) {
-		f = failures{end: now.Add(window)}
+	f := s.failures[k.Address]
+	if f == nil || !f.end.After(now) {
+		f = &failures{names: make(map[string]int64), end: now.Add(window)}
+		s.failures[k.Address] = f
 	}
-	f.count++
-	s.failures[key] = f
+	f.total++
+	if _, ok := f.names[k.Name]; ok || len(f.names) < maxNames {
+		f.names[k.Name]++
+	}
 	s.wrote(now)
-	return f.count, f.end.Sub(now), nil
+	return f.count(k.Name, now), nil
 }
 
-// Failures returns the failure count and time left for key; see store.Store.
-func (s *Store) Failures(_ context.Context, key string) (int64, time.Duration, error) {
+// Failures returns the counts of k; see store.Store.
+func (s *Store) Failures(_ context.Context, k store.FailureKey) (store.FailureCount, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	f, ok := s.failures[key]
-	if !ok {
-		return 0, 0, nil
+	f := s.failures[k.Address]
+	if f == nil {
+		return store.FailureCount{}, nil
 	}
 	if !f.end.After(now) {
-		delete(s.failures, key)
-		return 0, 0, nil
+		delete(s.failures, k.Address)
+		return store.FailureCount{}, nil
 	}
-	return f.count, f.end.Sub(now), nil
+	return f.count(k.Name, now), nil
+}
+
+func (f *failures) count(name string, now time.Time) store.FailureCount {
+	return store.FailureCount{Name: f.names[name], Address: f.total, Names: len(f.names), ResetIn: f.end.Sub(now)}
 }
 
 // UseProof records a DPoP proof id until until; see store.Store.

@@ -25,7 +25,7 @@ func TestSweep_KeepsMemoryBounded(t *testing.T) {
 			_ = s.DenyAccessToken(context.Background(), strconv.Itoa(i), now.Add(time.Minute))
 		}},
 		{name: "failures", write: func(s *Store, i int, _ time.Time) {
-			_, _, _ = s.AddFailure(context.Background(), strconv.Itoa(i), time.Minute)
+			_, _ = s.AddFailure(context.Background(), store.FailureKey{Address: strconv.Itoa(i), Name: "n"}, time.Minute, 100)
 		}},
 	}
 	const rounds, perRound = 20, 1000

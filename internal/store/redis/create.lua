@@ -24,6 +24,16 @@ if cur then
   return {0}
 end
 local sub, now, limit, base = ARGV[1], tonumber(ARGV[17]), tonumber(ARGV[18]), ARGV[19]
+-- The family is written first: Redis refuses a script's first write that
+-- can grow memory when it is at maxmemory (OOM), but lets every later one
+-- through once the script has written anything, so a clean-up before this
+-- would let a full Redis grow.
+redis.call('HSET', fam,
+  'sub', ARGV[1], 'cid', ARGV[2], 'scope', ARGV[3], 'auth', ARGV[4], 'max', ARGV[5],
+  'cur', ARGV[6], 'iat', ARGV[7], 'exp', ARGV[8],
+  'aid', ARGV[9], 'aiat', ARGV[10], 'aexp', ARGV[11], 'ascope', ARGV[12],
+  'ajkt', ARGV[13], 'jkt', ARGV[14], 'org', ARGV[15])
+redis.call('PEXPIREAT', fam, ARGV[8])
 local reply = {1}
 redis.call('ZREMRANGEBYSCORE', idx, '-inf', now)
 if limit > 0 then
@@ -50,12 +60,6 @@ if limit > 0 then
     end
   end
 end
-redis.call('HSET', fam,
-  'sub', ARGV[1], 'cid', ARGV[2], 'scope', ARGV[3], 'auth', ARGV[4], 'max', ARGV[5],
-  'cur', ARGV[6], 'iat', ARGV[7], 'exp', ARGV[8],
-  'aid', ARGV[9], 'aiat', ARGV[10], 'aexp', ARGV[11], 'ascope', ARGV[12],
-  'ajkt', ARGV[13], 'jkt', ARGV[14], 'org', ARGV[15])
-redis.call('PEXPIREAT', fam, ARGV[8])
 redis.call('ZADD', idx, ARGV[8], ARGV[16])
 reindex_expiry(idx)
 return reply

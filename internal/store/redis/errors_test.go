@@ -54,6 +54,10 @@ func TestFail_ClassifiesUnavailable(t *testing.T) {
 		{"BUSY", replyErr("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."), true},
 		{"MISCONF", replyErr("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk."), true},
 		{"OOM", replyErr("OOM command not allowed when used memory > 'maxmemory'."), true},
+		{"NOAUTH", replyErr("NOAUTH Authentication required."), true},
+		{"WRONGPASS", replyErr("WRONGPASS invalid username-password pair or user is disabled."), true},
+		{"NOPERM", replyErr("NOPERM User authsvc has no permissions to run the 'evalsha' command"), true},
+		{"NOPERM from a script", replyErr("NOPERM No permissions to access a key script: 82cd, on @user_script:1."), true},
 		{"ERR-prefixed LOADING", replyErr("ERR LOADING Redis is loading"), true},
 		{"no sentinel knows the master", fmt.Errorf("redis: all sentinels specified in configuration are unreachable: %w", errors.Join(goredis.Nil, goredis.Nil)), true},
 

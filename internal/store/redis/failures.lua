@@ -1,8 +1,10 @@
--- Failures: read a failure counter and the time left in its window together.
--- KEYS[1]  the counter
--- Returns {count, ms left}, {0, 0} when there is no counter.
-local n = redis.call('GET', KEYS[1])
-if not n then
-  return {0, 0}
+-- Failures: read a name's failure count and its address's state together.
+-- KEYS[1]  the address's hash (see addfailure.lua)
+-- ARGV[1]  the name's field
+-- Returns {name count, address total, names held, ms left}, all 0 when the
+-- address has no window open.
+local v = redis.call('HMGET', KEYS[1], ARGV[1], '#')
+if not v[2] then
+  return {0, 0, 0, 0}
 end
-return {tonumber(n), redis.call('PTTL', KEYS[1])}
+return {tonumber(v[1] or 0), tonumber(v[2]), redis.call('HLEN', KEYS[1]) - 1, redis.call('PTTL', KEYS[1])}

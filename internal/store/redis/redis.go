@@ -10,7 +10,7 @@
 //	<prefix>u:{<tag>}         sorted set  the subject's index: session id → its current token's exp (ms);
 //	                                      expires with its longest-lived member
 //	<prefix>deny:{<jti>}      string      a denylisted access token; expires with the token
-//	<prefix>fail:{<key>}      string      a login-failure counter; expires with its window
+//	<prefix>fail:{<address>}  hash        the login-failure counters of one client address; expires with its window
 //	<prefix>dpop:{<id>}       string      a used DPoP proof id; expires when the proof is too old
 //	<prefix>rev:{feed}:log    stream      the revocation feed in order; trimmed to store.FeedRetention
 //	<prefix>rev:{feed}:set    zset        the feed's entries in force ("t:<jti>", "s:<sid>"), score exp ms
@@ -81,7 +81,10 @@
 // wrapped so that errors.Is(err, store.ErrUnavailable) holds: network
 // errors, timeouts (including a context deadline), a closed client or
 // exhausted pool, and the Redis replies LOADING, READONLY, CLUSTERDOWN,
-// TRYAGAIN, MOVED, ASK, MASTERDOWN, NOREPLICAS, BUSY, MISCONF and OOM. A
+// TRYAGAIN, MOVED, ASK, MASTERDOWN, NOREPLICAS, BUSY, MISCONF and OOM, and
+// the refusals of a Redis whose credentials or permissions are wrong (NOAUTH,
+// WRONGPASS, NOPERM: an operator must fix them, and meanwhile nothing can be
+// read or written, exactly as when Redis is down). A
 // context canceled by the caller is returned as it is. Error messages carry
 // no token data.
 package redisstore
@@ -208,9 +211,9 @@ func (s *Store) denyKey(jti string) string {
 	return s.prefix + "deny:{" + jti + "}"
 }
 
-// failKey returns the login-failure counter key of key.
-func (s *Store) failKey(key string) string {
-	return s.prefix + "fail:{" + key + "}"
+// failKey returns the key of the login-failure hash of a client address.
+func (s *Store) failKey(addr string) string {
+	return s.prefix + "fail:{" + addr + "}"
 }
 
 // proofKey returns the key of a used DPoP proof id.
@@ -552,37 +555,42 @@ func (s *Store) AccessTokenDenied(ctx context.Context, jti string) (bool, error)
 	return n == 1, nil
 }
 
-// AddFailure counts a failed login for key in one script: INCR, and a TTL of
-// window when the counter has none (the first failure opens the window); see
-// store.Store. The window must be at least a millisecond.
-func (s *Store) AddFailure(ctx context.Context, key string, window time.Duration) (int64, time.Duration, error) {
+// AddFailure counts a failed check of k in one script: the address total,
+// and the name's own counter while the address holds fewer than maxNames
+// names (or the name has one already), with a TTL of window when the hash
+// has none (the first failure opens the window); see store.Store. The
+// window must be at least a millisecond.
+func (s *Store) AddFailure(ctx context.Context, k store.FailureKey, window time.Duration, maxNames int) (store.FailureCount, error) {
 	if window < time.Millisecond {
-		return 0, 0, fmt.Errorf("redisstore: add failure: window %v is shorter than a millisecond", window)
+		return store.FailureCount{}, fmt.Errorf("redisstore: add failure: window %v is shorter than a millisecond", window)
 	}
-	vals, err := addFailureScript.Run(ctx, s.client, []string{s.failKey(key)}, window.Milliseconds()).Int64Slice()
+	vals, err := addFailureScript.Run(ctx, s.client, []string{s.failKey(k.Address)}, k.Name, window.Milliseconds(), maxNames).Int64Slice()
 	if err != nil {
-		return 0, 0, s.fail("add login failure", err)
+		return store.FailureCount{}, s.fail("add login failure", err)
 	}
 	return countReply(vals)
 }
 
-// Failures returns the failure count and time left for key, read atomically
-// by one script; see store.Store.
-func (s *Store) Failures(ctx context.Context, key string) (int64, time.Duration, error) {
-	vals, err := failuresScript.Run(ctx, s.client, []string{s.failKey(key)}).Int64Slice()
+// Failures returns the counts of k, read atomically by one script; see
+// store.Store.
+func (s *Store) Failures(ctx context.Context, k store.FailureKey) (store.FailureCount, error) {
+	vals, err := failuresScript.Run(ctx, s.client, []string{s.failKey(k.Address)}, k.Name).Int64Slice()
 	if err != nil {
-		return 0, 0, s.fail("read login failures", err)
+		return store.FailureCount{}, s.fail("read login failures", err)
 	}
 	return countReply(vals)
 }
 
-// countReply turns a {count, pttl} script reply into a count and the time
-// left; a counter without a TTL reports none left.
-func countReply(vals []int64) (int64, time.Duration, error) {
-	if len(vals) != 2 {
-		return 0, 0, fmt.Errorf("redisstore: failure script reply has %d values, want 2", len(vals))
+// countReply turns a {name, total, names, pttl} script reply into a
+// FailureCount; a hash without a TTL reports no time left.
+func countReply(vals []int64) (store.FailureCount, error) {
+	if len(vals) != 4 {
+		return store.FailureCount{}, fmt.Errorf("redisstore: failure script reply has %d values, want 4", len(vals))
 	}
-	return vals[0], time.Duration(max(vals[1], 0)) * time.Millisecond, nil
+	return store.FailureCount{
+		Name: vals[0], Address: vals[1], Names: int(vals[2]),
+		ResetIn: time.Duration(max(vals[3], 0)) * time.Millisecond,
+	}, nil
 }
 
 // UseProof records a DPoP proof id with one SET NX PXAT; see store.Store.
@@ -670,6 +678,9 @@ var unavailableReplies = map[string]bool{
 	"BUSY":        true, // a script or module command is running too long
 	"MISCONF":     true, // persistence is failing, so writes are refused
 	"OOM":         true, // maxmemory reached, so writes are refused
+	"NOAUTH":      true, // Redis wants a password that REDIS_URL does not give
+	"WRONGPASS":   true, // the password or ACL user is wrong
+	"NOPERM":      true, // the ACL user may not run a command or touch a key
 }
 
 // unavailable reports whether err means Redis cannot be read or written right

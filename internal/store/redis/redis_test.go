@@ -161,11 +161,11 @@ func opsOn(sess store.Session, first store.Token) []op {
 			return err
 		}},
 		{"AddFailure", func(ctx context.Context, s store.Store) error {
-			_, _, err := s.AddFailure(ctx, "alice|192.0.2.1", time.Minute)
+			_, err := s.AddFailure(ctx, store.FailureKey{Address: "192.0.2.1", Name: "alice"}, time.Minute, 100)
 			return err
 		}},
 		{"Failures", func(ctx context.Context, s store.Store) error {
-			_, _, err := s.Failures(ctx, "alice|192.0.2.1")
+			_, err := s.Failures(ctx, store.FailureKey{Address: "192.0.2.1", Name: "alice"})
 			return err
 		}},
 		{"Ping", func(ctx context.Context, s store.Store) error {
@@ -406,11 +406,11 @@ func TestStore_EveryKeyHasTTL(t *testing.T) {
 		{"AddFailure and Failures", func(t *testing.T, s store.Store) int {
 			ctx := context.Background()
 			for range 3 {
-				if _, _, err := s.AddFailure(ctx, "alice|192.0.2.1", time.Minute); err != nil {
+				if _, err := s.AddFailure(ctx, store.FailureKey{Address: "192.0.2.1", Name: "alice"}, time.Minute, 100); err != nil {
 					t.Fatalf("AddFailure: %v", err)
 				}
 			}
-			if _, _, err := s.Failures(ctx, "bob|192.0.2.1"); err != nil {
+			if _, err := s.Failures(ctx, store.FailureKey{Address: "192.0.2.1", Name: "bob"}); err != nil {
 				t.Fatalf("Failures: %v", err)
 			}
 			return 1

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -339,56 +340,96 @@ func checkDenied(tb testing.TB, h *Harness, jti string, want bool) {
 func testFailures(t *testing.T, newHarness harnessFunc) {
 	h := newHarness(t)
 	ctx := context.Background()
-	key, other := "alice|192.0.2.1|"+newID(), "alice|192.0.2.2|"+newID()
+	addr := "192.0.2.1|" + newID()
+	key := store.FailureKey{Address: addr, Name: "alice"}
+	bob := store.FailureKey{Address: addr, Name: "bob"}
+	other := store.FailureKey{Address: "192.0.2.2|" + newID(), Name: "alice"}
 	window := 2 * shortTTL
+	const maxNames = 100
 
-	checkFailures(t, h, key, 0, 0, 0)
+	checkFailures(t, h, key, store.FailureCount{}, 0, 0)
 	for want := int64(1); want <= 3; want++ {
-		n, resetIn, err := h.Store.AddFailure(ctx, key, window)
+		c, err := h.Store.AddFailure(ctx, key, window, maxNames)
 		if err != nil {
 			t.Fatalf("AddFailure: %v", err)
 		}
-		checkCount(t, "AddFailure", n, resetIn, want, 1, window)
+		checkCount(t, "AddFailure", c, store.FailureCount{Name: want, Address: want, Names: 1}, 1, window)
 	}
+	c, err := h.Store.AddFailure(ctx, bob, window, maxNames)
+	if err != nil {
+		t.Fatalf("AddFailure: %v", err)
+	}
+	checkCount(t, "AddFailure bob", c, store.FailureCount{Name: 1, Address: 4, Names: 2}, 1, window)
 
 	// The window is fixed: a later failure does not extend it.
 	h.wait(shortTTL)
-	n, resetIn, err := h.Store.AddFailure(ctx, key, window)
+	c, err = h.Store.AddFailure(ctx, key, window, maxNames)
 	if err != nil {
 		t.Fatalf("AddFailure: %v", err)
 	}
-	checkCount(t, "AddFailure", n, resetIn, 4, 1, window-shortTTL)
-	checkFailures(t, h, key, 4, 1, window-shortTTL)
-	checkFailures(t, h, other, 0, 0, 0)
+	checkCount(t, "AddFailure", c, store.FailureCount{Name: 4, Address: 5, Names: 2}, 1, window-shortTTL)
+	checkFailures(t, h, key, store.FailureCount{Name: 4, Address: 5, Names: 2}, 1, window-shortTTL)
+	checkFailures(t, h, store.FailureKey{Address: addr, Name: "carol"}, store.FailureCount{Address: 5, Names: 2}, 1, window-shortTTL)
+	checkFailures(t, h, other, store.FailureCount{}, 0, 0)
 
 	// After the window the count starts again.
 	h.wait(window - shortTTL + slack)
-	checkFailures(t, h, key, 0, 0, 0)
-	n, resetIn, err = h.Store.AddFailure(ctx, key, window)
+	checkFailures(t, h, key, store.FailureCount{}, 0, 0)
+	c, err = h.Store.AddFailure(ctx, key, window, maxNames)
 	if err != nil {
 		t.Fatalf("AddFailure: %v", err)
 	}
-	checkCount(t, "AddFailure", n, resetIn, 1, 1, window)
+	checkCount(t, "AddFailure", c, store.FailureCount{Name: 1, Address: 1, Names: 1}, 1, window)
 }
 
-// checkFailures checks Failures for key.
-func checkFailures(tb testing.TB, h *Harness, key string, want int64, minReset, maxReset time.Duration) {
+// testFailureNamesBounded: an address holds at most maxNames named
+// counters; further names count in its total only, names already held keep
+// counting.
+func testFailureNamesBounded(t *testing.T, newHarness harnessFunc) {
+	h := newHarness(t)
+	ctx := context.Background()
+	addr := "192.0.2.9|" + newID()
+	const maxNames = 5
+	for i := range 3 * maxNames {
+		k := store.FailureKey{Address: addr, Name: fmt.Sprintf("name-%d", i)}
+		c, err := h.Store.AddFailure(ctx, k, time.Minute, maxNames)
+		if err != nil {
+			t.Fatalf("AddFailure: %v", err)
+		}
+		want := store.FailureCount{Name: 1, Address: int64(i + 1), Names: min(i+1, maxNames)}
+		if i >= maxNames {
+			want.Name = 0
+		}
+		checkCount(t, fmt.Sprintf("AddFailure name %d", i), c, want, 1, time.Minute)
+	}
+	c, err := h.Store.AddFailure(ctx, store.FailureKey{Address: addr, Name: "name-0"}, time.Minute, maxNames)
+	if err != nil {
+		t.Fatalf("AddFailure: %v", err)
+	}
+	checkCount(t, "AddFailure of a held name", c, store.FailureCount{Name: 2, Address: 3*maxNames + 1, Names: maxNames}, 1, time.Minute)
+}
+
+// checkFailures checks Failures for k.
+func checkFailures(tb testing.TB, h *Harness, k store.FailureKey, want store.FailureCount, minReset, maxReset time.Duration) {
 	tb.Helper()
-	n, resetIn, err := h.Store.Failures(context.Background(), key)
+	c, err := h.Store.Failures(context.Background(), k)
 	if err != nil {
 		tb.Fatalf("Failures: %v", err)
 	}
-	checkCount(tb, "Failures", n, resetIn, want, minReset, maxReset)
+	checkCount(tb, "Failures", c, want, minReset, maxReset)
 }
 
-// checkCount checks a failure count and that resetIn is in [minReset, maxReset].
-func checkCount(tb testing.TB, op string, n int64, resetIn time.Duration, want int64, minReset, maxReset time.Duration) {
+// checkCount checks failure counts (ResetIn aside) and that ResetIn is in
+// [minReset, maxReset].
+func checkCount(tb testing.TB, op string, c, want store.FailureCount, minReset, maxReset time.Duration) {
 	tb.Helper()
-	if n != want {
-		tb.Errorf("%s count = %d, want %d", op, n, want)
+	got := c
+	got.ResetIn = 0
+	if got != want {
+		tb.Errorf("%s = %+v, want %+v", op, got, want)
 	}
-	if resetIn < minReset || resetIn > maxReset {
-		tb.Errorf("%s resetIn = %v, want in [%v, %v]", op, resetIn, minReset, maxReset)
+	if c.ResetIn < minReset || c.ResetIn > maxReset {
+		tb.Errorf("%s ResetIn = %v, want in [%v, %v]", op, c.ResetIn, minReset, maxReset)
 	}
 }
 

@@ -145,6 +145,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Harness) {
 		{"SessionExpiresWithCurrentToken", testSessionExpires},
 		{"RotationMovesExpiry", testRotationMovesExpiry},
 		{"FailuresCountAndReset", testFailures},
+		{"FailureNamesBounded", testFailureNamesBounded},
 		{"ConcurrentRotateHasOneWinner", testConcurrentRotate},
 		{"UseProofOnce", testUseProofOnce},
 		{"UseProofPastUntilRecordsNothing", testUseProofPastUntil},
