@@ -153,7 +153,7 @@ type hostile struct {
 	name  string
 	token string
 	// status of /revoke: 200 for any well-formed request (RFC 7009 §2.2),
-	// 400 invalid_request for a token over the parameter limit.
+	// 413 invalid_request for a body over the 64 KiB limit.
 	revokeStatus int
 }
 
@@ -187,7 +187,8 @@ func mangled(tok string) []hostile {
 		{name: "extra part", token: tok + ".x"},
 		{name: "7 KB of garbage", token: strings.Repeat("A", 7<<10)},
 		{name: "payload padded to 7 KB", token: parts[0] + "." + parts[1] + strings.Repeat("A", 7<<10) + "." + parts[2]},
-		{name: "over the 8 KiB parameter limit", token: strings.Repeat("A", 9<<10), revokeStatus: 400},
+		{name: "9 KiB of garbage", token: strings.Repeat("A", 9<<10)},
+		{name: "over the 64 KiB body limit", token: strings.Repeat("A", 65<<10), revokeStatus: 413},
 	}
 }
 
@@ -241,8 +242,8 @@ func TestAttack_ForgedAccessTokens(t *testing.T) {
 		t.Run(h.name, func(t *testing.T) {
 			wantRevokeChangesNothing(t, svc, h, "access_token")
 			r := postForm(t, svc.URL+"/refresh", "refresh_token", h.token)
-			if h.revokeStatus == 400 {
-				wantError(t, r, 400, "invalid_request")
+			if h.revokeStatus != 0 {
+				wantError(t, r, h.revokeStatus, "invalid_request")
 			} else {
 				wantError(t, r, 400, "invalid_grant")
 			}
@@ -285,8 +286,8 @@ func TestAttack_ForgedRefreshTokens(t *testing.T) {
 	for _, h := range cases {
 		t.Run(h.name, func(t *testing.T) {
 			r := postForm(t, svc.URL+"/refresh", "refresh_token", h.token)
-			if h.revokeStatus == 400 {
-				wantError(t, r, 400, "invalid_request")
+			if h.revokeStatus != 0 {
+				wantError(t, r, h.revokeStatus, "invalid_request")
 			} else {
 				wantError(t, r, 400, "invalid_grant")
 			}

@@ -459,7 +459,7 @@ func TestVerifyAccess_Rejects(t *testing.T) {
 		}, invalid},
 		{"empty", "HS256", func(*testing.T, *fixture) string { return "" }, invalid},
 		{"garbage", "HS256", func(*testing.T, *fixture) string { return "not a token" }, invalid},
-		{"validly signed but over 8 KiB", "HS256", with(func(_ map[string]any, c jwt.MapClaims) { c["pad"] = strings.Repeat("p", 6200) }), invalid},
+		{"validly signed but over 64 KiB", "HS256", with(func(_ map[string]any, c jwt.MapClaims) { c["pad"] = strings.Repeat("p", 50000) }), invalid},
 		{"huge", "HS256", func(*testing.T, *fixture) string {
 			return strings.Repeat("A", 1<<20) + "." + strings.Repeat("B", 1<<20) + ".C"
 		}, invalid},
