@@ -45,7 +45,7 @@ func (c *client) post(path, ctype, extraHeader string, body []byte) (int, error)
 	if c.conn == nil {
 		conn, err := net.DialTimeout("tcp", c.addr, 5*time.Second)
 		if err != nil {
-			return 0, fmt.Errorf("%w: %v", errTransport, err)
+			return 0, fmt.Errorf("%w: %w", errTransport, err)
 		}
 		if tc, ok := conn.(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(true)
@@ -69,19 +69,19 @@ func (c *client) post(path, ctype, extraHeader string, body []byte) (int, error)
 	c.wbuf = w
 	if _, err := c.conn.Write(w); err != nil {
 		c.drop()
-		return 0, fmt.Errorf("%w: %v", errTransport, err)
+		return 0, fmt.Errorf("%w: %w", errTransport, err)
 	}
 	resp, err := http.ReadResponse(c.br, nil)
 	if err != nil {
 		c.drop()
-		return 0, fmt.Errorf("%w: %v", errTransport, err)
+		return 0, fmt.Errorf("%w: %w", errTransport, err)
 	}
 	c.body.Reset()
 	_, err = c.body.ReadFrom(resp.Body)
 	resp.Body.Close()
 	if err != nil {
 		c.drop()
-		return 0, fmt.Errorf("%w: %v", errTransport, err)
+		return 0, fmt.Errorf("%w: %w", errTransport, err)
 	}
 	if resp.Close {
 		c.drop()

@@ -13,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/authsvc/authsvc/internal/auth"
-	"github.com/authsvc/authsvc/internal/credential"
 )
 
 // Deps are the parts the HTTP handler is built from.
@@ -144,16 +143,16 @@ func routes(e *echo.Echo, d Deps) {
 // follows the file. Without Deps.Auth the scopes are Deps.Scopes.
 func metadataDocuments(d Deps, dpopAlgs []string) func() (withNone, withoutNone []byte) {
 	type built struct {
-		set                   *credential.Set
+		set                   any // the credentials in force when built, compared by identity
 		withNone, withoutNone []byte
 	}
 	var cache atomic.Pointer[built]
 	return func() ([]byte, []byte) {
-		var set *credential.Set
+		var set any
 		scopes := d.Scopes
 		if d.Auth != nil {
-			set = d.Auth.Credentials()
-			scopes = set.Scopes()
+			creds := d.Auth.Credentials()
+			set, scopes = creds, creds.Scopes()
 		}
 		if b := cache.Load(); b != nil && b.set == set {
 			return b.withNone, b.withoutNone
