@@ -541,11 +541,22 @@ func (s *Service) authenticateClient(ctx context.Context, ca ClientAuth, grant b
 		s.emit(audit.Event{Name: audit.EventClientAuthFailed, Client: ca.ID, Addr: m.Addr, RequestID: m.RequestID})
 		return credential.Client{}, newError(InvalidClient, "a public client may not use this endpoint or grant")
 	}
-	var c credential.Client
-	ok, err := s.checked(ctx, kindClient, ca.ID, grant, m, func(ctx context.Context) (ok bool, err error) {
-		c, ok, err = s.creds.Load().AuthenticateClient(ctx, ca.ID, []byte(ca.Secret))
-		return ok, err
-	})
+	var (
+		c   credential.Client
+		ok  bool
+		err error
+	)
+	if set := s.creds.Load(); set.GeneratedSecret(ca.ID) {
+		// A generated 256-bit secret cannot be guessed, so a right one
+		// skips the brute-force limits and their store round trip; a
+		// wrong one is counted like any other failure.
+		ok, err = s.generatedSecret(ctx, set, &c, ca, m)
+	} else {
+		ok, err = s.checked(ctx, kindClient, ca.ID, grant, m, func(ctx context.Context) (ok bool, err error) {
+			c, ok, err = set.AuthenticateClient(ctx, ca.ID, []byte(ca.Secret))
+			return ok, err
+		})
+	}
 	if err != nil {
 		return credential.Client{}, err
 	}

@@ -25,9 +25,11 @@ const (
 	userPassword = "alice-password"
 )
 
-// fixture is a Service on a memory store with a manual clock, one user
-// (alice) and three clients: intro (may introspect), plain (may not) and
-// billing (may log users in).
+// fixture is a Service on a memory store with a manual clock, two users
+// (alice, bob) and clients with generated secrets — intro (may
+// introspect), plain, billing and app (may log users in), svc
+// (client_credentials) — and legacy (client_credentials, a password-like
+// secret under a slow hash).
 type fixture struct {
 	svc     *auth.Service
 	clock   *testkit.Clock
@@ -96,6 +98,11 @@ func newFixtureWith(t *testing.T, wrap func(store.Store) store.Store, cfg ...aut
 		yaml += fmt.Sprintf("  - client_id: %s\n    client_secret_hash: %q\n    grant_types: [%s]\n    scopes: [%s]\n    introspect: %t\n",
 			c.id, hash, c.grants, c.scopes, c.introspect)
 	}
+	// legacy has a password-like secret under a slow hash: unlike the
+	// generated secrets above, it stays under the brute-force limits.
+	f.secrets["legacy"] = "legacy-Secret-Walrus-61"
+	yaml += fmt.Sprintf("  - client_id: legacy\n    client_secret_hash: %q\n    grant_types: [client_credentials]\n    scopes: [read]\n",
+		testkit.MustHash(t, f.secrets["legacy"]))
 	creds, _, err := credential.Parse([]byte(yaml))
 	if err != nil {
 		t.Fatal(err)

@@ -106,6 +106,26 @@ func (s *Service) checked(ctx context.Context, kind, name string, grant bool, m 
 	return ok, nil
 }
 
+// generatedSecret checks the secret of a client whose secret was generated
+// (credential.Set.GeneratedSecret): a right secret is accepted without
+// consulting the failure counters, a wrong one is counted against the
+// client and the address (failing closed when the count cannot be
+// written), and the client's limits still apply to nothing else.
+func (s *Service) generatedSecret(ctx context.Context, set *credential.Set, c *credential.Client, ca ClientAuth, m Meta) (bool, error) {
+	ok, err := s.runCheck(ctx, func(ctx context.Context) (ok bool, err error) {
+		*c, ok, err = set.AuthenticateClient(ctx, ca.ID, []byte(ca.Secret))
+		return ok, err
+	})
+	if err != nil || ok || (s.cfg.LoginFailuresMax <= 0 && s.cfg.LoginFailuresMaxPerAddress <= 0) {
+		return ok, err
+	}
+	key := store.FailureKey{Address: oauth.AddressKey(m.Addr), Name: s.nameHash(kindClient, ca.ID)}
+	if _, err := s.store.AddFailure(context.WithoutCancel(ctx), key, s.cfg.LoginFailuresWindow, MaxNamesPerAddress); err != nil {
+		return false, storeError(err)
+	}
+	return false, nil
+}
+
 // runCheck runs fn unless the client has already gone, waiting for a
 // slow-hash slot at most HashQueueTimeout.
 func (s *Service) runCheck(ctx context.Context, fn check) (bool, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -107,11 +108,11 @@ func TestPassword_ParallelCorrectLoginsAreNotRefused(t *testing.T) {
 }
 
 // TestClientCredentials_SecretLockout applies the same limit to client
-// secrets.
+// secrets that are not generated ones.
 func TestClientCredentials_SecretLockout(t *testing.T) {
 	f := newFixture(t, auth.Config{LoginFailuresMax: 3, LoginFailuresWindow: 15 * time.Minute})
 	cc := func(secret string) error {
-		_, err := f.svc.ClientCredentials(context.Background(), &auth.ClientAuth{ID: "svc", Secret: secret}, "", auth.Meta{Addr: "192.0.2.9"})
+		_, err := f.svc.ClientCredentials(context.Background(), &auth.ClientAuth{ID: "legacy", Secret: secret}, "", auth.Meta{Addr: "192.0.2.9"})
 		return err
 	}
 	var wg sync.WaitGroup
@@ -122,8 +123,65 @@ func TestClientCredentials_SecretLockout(t *testing.T) {
 	if n := f.count(audit.EventClientAuthFailed); n > 3 {
 		t.Fatalf("%d secret checks, want at most 3", n)
 	}
-	if err := cc(f.secrets["svc"]); auth.CodeOf(err) != auth.TooManyRequests || retryAfter(err) <= 0 {
+	if err := cc(f.secrets["legacy"]); auth.CodeOf(err) != auth.TooManyRequests || retryAfter(err) <= 0 {
 		t.Fatalf("right secret while locked: %v", err)
+	}
+}
+
+// countingCounters counts the store's failure-counter calls.
+type countingCounters struct {
+	store.Store
+	reads, writes atomic.Int64
+}
+
+func (s *countingCounters) Failures(ctx context.Context, k store.FailureKey) (store.FailureCount, error) {
+	s.reads.Add(1)
+	return s.Store.Failures(ctx, k)
+}
+
+func (s *countingCounters) AddFailure(ctx context.Context, k store.FailureKey, w time.Duration, n int) (store.FailureCount, error) {
+	s.writes.Add(1)
+	return s.Store.AddFailure(ctx, k, w, n)
+}
+
+// TestClientCredentials_GeneratedSecretExempt: a client whose secret was
+// generated (256 random bits, the fast hash) is not held by the limits when
+// its secret is right, and its grant reads no counter; a wrong secret for
+// it is still 401 and counted against the name and the address, so the
+// address's other logins are locked as usual.
+func TestClientCredentials_GeneratedSecretExempt(t *testing.T) {
+	cs := &countingCounters{}
+	f := newFixtureWith(t, func(s store.Store) store.Store { cs.Store = s; return cs },
+		auth.Config{LoginFailuresMax: 3, LoginFailuresWindow: 15 * time.Minute, LoginFailuresMaxPerAddress: 5})
+	const addr = "192.0.2.10"
+	cc := func(id, secret string) error {
+		_, err := f.svc.ClientCredentials(context.Background(), &auth.ClientAuth{ID: id, Secret: secret}, "", auth.Meta{Addr: addr})
+		return err
+	}
+	if err := cc("svc", f.secrets["svc"]); err != nil {
+		t.Fatalf("right generated secret: %v", err)
+	}
+	if r, w := cs.reads.Load(), cs.writes.Load(); r != 0 || w != 0 {
+		t.Fatalf("a right generated secret made %d counter reads and %d writes, want none", r, w)
+	}
+	for i := range 8 {
+		if err := cc("svc", "wrong-"+strconv.Itoa(i)); auth.CodeOf(err) != auth.InvalidClient {
+			t.Fatalf("wrong generated secret %d: %v, want invalid_client (never 429)", i, err)
+		}
+	}
+	if w := cs.writes.Load(); w != 8 {
+		t.Fatalf("%d failures counted for 8 wrong generated secrets, want 8", w)
+	}
+	// The address is past LOGIN_FAILURES_MAX_PER_ADDRESS: other grants
+	// from it are locked, the right generated secret is not.
+	if err := f.loginAs("alice", userPassword, addr); auth.CodeOf(err) != auth.TooManyRequests {
+		t.Fatalf("password grant from the address after 8 failures: %v, want too_many_requests", err)
+	}
+	if err := cc("legacy", f.secrets["legacy"]); auth.CodeOf(err) != auth.TooManyRequests {
+		t.Fatalf("slow-hash client from the address after 8 failures: %v, want too_many_requests", err)
+	}
+	if err := cc("svc", f.secrets["svc"]); err != nil {
+		t.Fatalf("right generated secret from a locked address: %v", err)
 	}
 }
 

@@ -228,6 +228,19 @@ func (s *Set) AuthenticateClient(ctx context.Context, clientID string, secret []
 	return e.client.clone(), true, nil
 }
 
+// GeneratedSecret reports whether clientID is a confidential client whose
+// secret hash is the fast form `authsvc gen-client-secret` writes for a
+// 256-bit random secret. Guessing such a secret is hopeless, so the
+// brute-force limits need not guard a right one (a wrong one is still
+// counted by the caller).
+func (s *Set) GeneratedSecret(clientID string) bool {
+	if s == nil {
+		return false
+	}
+	e, ok := s.clients[clientID]
+	return ok && !e.client.Public && e.hash != nil && e.hash.kind == kindSHA256
+}
+
 // verify checks password against h. A hash that cannot be verified is a
 // mismatch; only the gate's errors (nothing verified) are returned.
 func (s *Set) verify(ctx context.Context, h *parsedHash, password []byte) (bool, error) {
