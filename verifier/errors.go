@@ -37,7 +37,7 @@ var (
 // Causes wrapped together with ErrInvalidToken. They never carry values
 // taken from the token.
 var (
-	errTooLarge    = errors.New("token larger than 8 KiB")
+	errTooLarge    = errors.New("token larger than 64 KiB")
 	errHeaderParam = errors.New("header has a parameter other than alg, typ and kid")
 	errTyp         = errors.New("header typ is not at+jwt")
 	errNoKID       = errors.New("header kid is missing")

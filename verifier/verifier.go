@@ -23,8 +23,10 @@ import (
 const (
 	// DefaultLeeway is the clock skew allowed when Config.Leeway is zero.
 	DefaultLeeway = 30 * time.Second
-	// maxTokenSize is the length above which a token is refused unparsed.
-	maxTokenSize = 8 << 10
+	// maxTokenSize is the length above which a token is refused unparsed:
+	// authsvc's own request body limit, so that every token authsvc issues
+	// (custom claims can take it past 8 KiB) is judged on its merits.
+	maxTokenSize = 64 << 10
 	// hmacKIDLabel and hmacKIDLen name an HMAC key as authsvc does.
 	hmacKIDLabel = "authsvc kid v1"
 	hmacKIDLen   = 16

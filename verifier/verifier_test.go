@@ -309,3 +309,20 @@ func TestJWKS_RefreshedAsCacheControlSays(t *testing.T) {
 		}
 	})
 }
+
+// TestVerify_LargeTokens: a token authsvc issues with many custom claims
+// can pass 8 KiB; it verifies like any other, up to authsvc's own 64 KiB
+// request limit, above which it is refused unparsed.
+func TestVerify_LargeTokens(t *testing.T) {
+	f := newFake(t, "ES256")
+	v := mustVerifier(t, f.config())
+	hdr, mc := splitJWT(t, f.token(t, "jti-big", "read"))
+	mc["blob"] = strings.Repeat("x", 10<<10)
+	if _, err := v.Verify(context.Background(), signWith(t, hdr, mc, f.cfg.PrivateKey)); err != nil {
+		t.Fatalf("a 10 KiB token: %v", err)
+	}
+	mc["blob"] = strings.Repeat("x", 64<<10)
+	if _, err := v.Verify(context.Background(), signWith(t, hdr, mc, f.cfg.PrivateKey)); err == nil {
+		t.Fatal("a token over 64 KiB was accepted")
+	}
+}
