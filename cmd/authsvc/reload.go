@@ -96,18 +96,26 @@ func problemLines(err error) []string {
 // watchConfig reloads on SIGHUP and when a watched file changes, until ctx
 // is done or the returned stop is called.
 func watchConfig(ctx context.Context, r *reload.Reloader, log *slog.Logger) (stop func()) {
+	return onChange(ctx, func(ctx context.Context) { r.Watch(ctx, configPollInterval) }, func() {
+		log.Info("SIGHUP: reloading the configuration files")
+		_ = r.Reload("SIGHUP") // a refusal is logged and counted
+	})
+}
+
+// onChange runs watch, which polls files until its context ends, and calls
+// reload on every SIGHUP, until ctx is done or the returned stop is called.
+func onChange(ctx context.Context, watch func(context.Context), reload func()) (stop func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	go r.Watch(ctx, configPollInterval)
+	go watch(ctx)
 	go func() {
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-hup:
-				log.Info("SIGHUP: reloading the configuration files")
-				_ = r.Reload("SIGHUP") // a refusal is logged and counted
+				reload()
 			}
 		}
 	}()

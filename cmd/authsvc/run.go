@@ -13,11 +13,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"runtime"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -364,22 +362,10 @@ const certPollInterval = 5 * time.Second
 // reloadCertificates reloads the TLS certificate on SIGHUP and when its files
 // change, until ctx is done or the returned stop is called.
 func reloadCertificates(ctx context.Context, certs *tlscert.Reloader, log *slog.Logger) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	go certs.Watch(ctx, certPollInterval)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				log.Info("SIGHUP: reloading the TLS certificate")
-				_ = certs.Reload() // a failure is logged and keeps the old one
-			}
-		}
-	}()
-	return func() { signal.Stop(hup); cancel() }
+	return onChange(ctx, func(ctx context.Context) { certs.Watch(ctx, certPollInterval) }, func() {
+		log.Info("SIGHUP: reloading the TLS certificate")
+		_ = certs.Reload() // a failure is logged and keeps the old one
+	})
 }
 
 // flushFirst writes out a batchWriter's buffered lines before each write to
