@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/authsvc/authsvc/internal/issuer"
 	"github.com/authsvc/authsvc/internal/tracing"
 
 	"github.com/authsvc/authsvc/dpop"
@@ -231,54 +233,25 @@ func (c *Config) Validate() []error {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
 	}
 
-	switch {
-	case c.SecretKey == "":
-		bad("SECRET_KEY", "is required (at least 32 bytes)")
-	case len(c.SecretKey) < 32:
-		bad("SECRET_KEY", "must be at least 32 bytes, got %d", len(c.SecretKey))
-	case weakSecret(c.SecretKey.Reveal()) != "":
-		bad("SECRET_KEY", "%s; generate one with: head -c 48 /dev/urandom | base64", weakSecret(c.SecretKey.Reveal()))
-	}
-	for i, s := range c.SecretKeyPrevious {
-		if len(s) < 32 {
-			bad("SECRET_KEY_PREVIOUS", "entry %d must be at least 32 bytes", i+1)
+	// The issuer's own settings — key lengths, refresh keys apart from
+	// the access keys, JWT_ISSUER, JWT_AUDIENCE, CLOCK_SKEW not negative,
+	// the algorithm and which key files it takes — are the issuer's rules
+	// (issuer.Config.Problems), checked here before any key file is read
+	// and worded as start-up words its lines.
+	tooShort := map[string]bool{}
+	for _, p := range c.issuerConfig().ProblemsBeforeKeys(c.issuerKeySources()) {
+		if p.Rule == issuer.RuleTooShort {
+			tooShort[p.Env] = true
 		}
+		bad(p.Env, "%s", c.problemText(p))
 	}
-	if c.RefreshSecretKey != "" {
-		if len(c.RefreshSecretKey) < 32 {
-			bad("REFRESH_SECRET_KEY", "must be at least 32 bytes, got %d", len(c.RefreshSecretKey))
-		} else if why := weakSecret(c.RefreshSecretKey.Reveal()); why != "" {
-			bad("REFRESH_SECRET_KEY", "%s; generate one with: head -c 48 /dev/urandom | base64", why)
-		}
-		if c.RefreshSecretKey == c.SecretKey {
-			bad("REFRESH_SECRET_KEY", "must differ from SECRET_KEY")
-		}
+	// What only start-up knows of a key long enough: it is plainly not
+	// random, or shipped with authsvc.
+	if why := weakSecret(c.SecretKey.Reveal()); why != "" && !tooShort["SECRET_KEY"] {
+		bad("SECRET_KEY", "%s; generate one with: head -c 48 /dev/urandom | base64", why)
 	}
-	for i, s := range c.RefreshSecretKeyPrevious {
-		if s.Reveal() != derivedRefreshKey && len(s) < 32 {
-			bad("REFRESH_SECRET_KEY_PREVIOUS", "entry %d must be at least 32 bytes (or the word %s)", i+1, derivedRefreshKey)
-		}
-	}
-	switch c.JWTAlgorithm {
-	case "HS256":
-		if c.JWTKeysFile != "" {
-			bad("JWT_KEYS_FILE", "cannot be used with JWT_ALGORITHM=HS256: HS256 keys are SECRET_KEY and SECRET_KEY_PREVIOUS")
-		}
-	case "RS256", "ES256", "EdDSA":
-		switch {
-		case c.JWTKeysFile != "" && c.JWTPrivateKeyFile != "":
-			bad("JWT_KEYS_FILE", "and JWT_PRIVATE_KEY_FILE cannot both be set: list the key in JWT_KEYS_FILE")
-		case c.JWTKeysFile == "" && c.JWTPrivateKeyFile == "":
-			bad("JWT_PRIVATE_KEY_FILE", "or JWT_KEYS_FILE is required with JWT_ALGORITHM=%s", c.JWTAlgorithm)
-		}
-	default:
-		bad("JWT_ALGORITHM", "must be HS256, RS256, ES256 or EdDSA")
-	}
-	if c.JWTIssuer == "" {
-		bad("JWT_ISSUER", "is required")
-	}
-	if len(c.JWTAudience) == 0 {
-		bad("JWT_AUDIENCE", "is required")
+	if why := weakSecret(c.RefreshSecretKey.Reveal()); c.RefreshSecretKey != "" && why != "" && !tooShort["REFRESH_SECRET_KEY"] {
+		bad("REFRESH_SECRET_KEY", "%s; generate one with: head -c 48 /dev/urandom | base64", why)
 	}
 
 	// Each duration is checked on its own; a relation between two is
@@ -286,13 +259,14 @@ func (c *Config) Validate() []error {
 	for _, d := range []struct {
 		name     string
 		d        Duration
-		min, max time.Duration // max 0: unbounded
+		min, max time.Duration // max 0: unbounded; min math.MinInt64: checked elsewhere
 	}{
 		{"ACCESS_TOKEN_TTL", c.AccessTokenTTL, 1, 0},
 		{"REFRESH_TOKEN_TTL", c.RefreshTokenTTL, 1, 0},
 		{"SESSION_MAX_TTL", c.SessionMaxTTL, 1, 0},
 		{"REFRESH_REUSE_GRACE", c.RefreshReuseGrace, 0, maxReuseGrace},
-		{"CLOCK_SKEW", c.ClockSkew, 0, 5 * time.Minute},
+		// Not negative: an issuer rule, checked above.
+		{"CLOCK_SKEW", c.ClockSkew, math.MinInt64, 5 * time.Minute},
 		{"LOGIN_FAILURES_WINDOW", c.LoginFailuresWindow, 1, 0},
 		{"LOG_FLUSH_INTERVAL", c.LogFlushInterval, 0, 10 * time.Second},
 		{"DPOP_PROOF_LIFETIME", c.DPoPProofLifetime, 1, maxDPoPProofLifetime},
@@ -429,7 +403,7 @@ func (c *Config) Validate() []error {
 func (c *Config) Warnings() []string {
 	var w []string
 	for i, s := range c.SecretKeyPrevious {
-		if len(s) >= minSecretLen {
+		if len(s) >= issuer.MinSecretLen {
 			if why := weakSecret(s.Reveal()); why != "" {
 				w = append(w, fmt.Sprintf("SECRET_KEY_PREVIOUS: entry %d %s: tokens it signed are still accepted; remove it once they have expired", i+1, why))
 			}
@@ -439,6 +413,107 @@ func (c *Config) Warnings() []string {
 		w = append(w, "STORE=memory: sessions, revocations and failure counters live in this process only; a restart logs everyone out and forgets every revocation, and replicas share nothing. Use it for development only")
 	}
 	return w
+}
+
+// issuerConfig is the issuer's configuration from c, without the
+// asymmetric keys, which buildIssuer reads from their files. The word
+// derived in REFRESH_SECRET_KEY_PREVIOUS becomes PreviousRefreshDerived.
+func (c *Config) issuerConfig() issuer.Config {
+	icfg := issuer.Config{
+		Algorithm:     c.JWTAlgorithm,
+		Secret:        []byte(c.SecretKey.Reveal()),
+		RefreshSecret: []byte(c.RefreshSecretKey.Reveal()),
+		Issuer:        c.JWTIssuer,
+		Audience:      c.JWTAudience,
+		Leeway:        c.ClockSkew.V,
+		AccessTTL:     c.AccessTokenTTL.V,
+	}
+	for _, s := range c.SecretKeyPrevious {
+		icfg.PreviousSecrets = append(icfg.PreviousSecrets, []byte(s.Reveal()))
+	}
+	for _, s := range c.RefreshSecretKeyPrevious {
+		if s.Reveal() == derivedRefreshKey {
+			icfg.PreviousRefreshDerived = true
+			continue
+		}
+		icfg.PreviousRefreshSecrets = append(icfg.PreviousRefreshSecrets, []byte(s.Reveal()))
+	}
+	return icfg
+}
+
+// issuerKeySources says which key files buildIssuer gives the issuer:
+// JWT_KEYS_FILE when set (the issuer refuses it with HS256), and under
+// RS256, ES256 and EdDSA JWT_PRIVATE_KEY_FILE and
+// JWT_PREVIOUS_PUBLIC_KEY_FILES. HS256 ignores those two.
+func (c *Config) issuerKeySources() issuer.KeySources {
+	asymmetric := c.JWTAlgorithm != "HS256"
+	return issuer.KeySources{
+		Keys:               c.JWTKeysFile != "",
+		PrivateKey:         asymmetric && c.JWTPrivateKeyFile != "",
+		PreviousPublicKeys: asymmetric && len(c.JWTPreviousPublicKeyFiles) > 0,
+	}
+}
+
+// problemText words an issuer problem as start-up's line after "NAME: ":
+// entries counted from 1 as the variable lists them, lengths but never
+// values. A rule start-up has no words of its own for keeps the issuer's.
+func (c *Config) problemText(p issuer.Problem) string {
+	entry := p.Entry + 1
+	if p.Env == "REFRESH_SECRET_KEY_PREVIOUS" {
+		entry = c.refreshPreviousEntry(p.Entry)
+	}
+	switch p.Rule {
+	case issuer.RuleTooShort:
+		switch {
+		case p.Entry >= 0 && p.Env == "REFRESH_SECRET_KEY_PREVIOUS":
+			return fmt.Sprintf("entry %d must be at least %d bytes (or the word %s)", entry, p.Min, derivedRefreshKey)
+		case p.Entry >= 0:
+			return fmt.Sprintf("entry %d must be at least %d bytes", entry, p.Min)
+		case p.Got == 0:
+			return fmt.Sprintf("is required (at least %d bytes)", p.Min)
+		}
+		return fmt.Sprintf("must be at least %d bytes, got %d", p.Min, p.Got)
+	case issuer.RuleReusesAccessKey:
+		if p.Entry < 0 && p.Other.Entry < 0 {
+			return "must differ from " + p.Other.Env
+		}
+		if p.Entry < 0 {
+			return fmt.Sprintf("must differ from %s entry %d", p.Other.Env, p.Other.Entry+1)
+		}
+	case issuer.RuleRequired:
+		return "is required"
+	case issuer.RuleEmptyEntry:
+		return fmt.Sprintf("entry %d is empty", entry)
+	case issuer.RuleNegative:
+		return "must not be negative"
+	case issuer.RuleUnknownAlgorithm:
+		return "must be HS256, RS256, ES256 or EdDSA"
+	case issuer.RuleNotForHS256:
+		if p.Env == "JWT_KEYS_FILE" {
+			return "cannot be used with JWT_ALGORITHM=HS256: HS256 keys are SECRET_KEY and SECRET_KEY_PREVIOUS"
+		}
+	case issuer.RuleBothKeySources:
+		return "and " + p.Other.Env + " cannot both be set: list the key in " + p.Env
+	case issuer.RuleNoKeySource:
+		return "or " + p.Other.Env + " is required with JWT_ALGORITHM=" + p.Algorithm
+	}
+	return p.Error()
+}
+
+// refreshPreviousEntry turns the index of an entry of the issuer's
+// PreviousRefreshSecrets into its number in REFRESH_SECRET_KEY_PREVIOUS,
+// counted from 1, where the word derived is an entry too.
+func (c *Config) refreshPreviousEntry(n int) int {
+	for i, s := range c.RefreshSecretKeyPrevious {
+		if s.Reveal() == derivedRefreshKey {
+			continue
+		}
+		if n == 0 {
+			return i + 1
+		}
+		n--
+	}
+	return n + 1 // not reached: the issuer's list is built from this one
 }
 
 // validateDPoP checks the DPoP settings (RFC 9449) that the duration table

@@ -467,25 +467,7 @@ func newAuthenticator(cfg *Config) (*authenticator.Client, error) {
 // returning one error per problem. It logs the warnings about the keys.
 func buildIssuer(cfg *Config, log *slog.Logger) (*issuer.Issuer, []error) {
 	var errs []error
-	icfg := issuer.Config{
-		Algorithm:     cfg.JWTAlgorithm,
-		Secret:        []byte(cfg.SecretKey.Reveal()),
-		RefreshSecret: []byte(cfg.RefreshSecretKey.Reveal()),
-		Issuer:        cfg.JWTIssuer,
-		Audience:      cfg.JWTAudience,
-		Leeway:        cfg.ClockSkew.V,
-		AccessTTL:     cfg.AccessTokenTTL.V,
-	}
-	for _, s := range cfg.SecretKeyPrevious {
-		icfg.PreviousSecrets = append(icfg.PreviousSecrets, []byte(s.Reveal()))
-	}
-	for _, s := range cfg.RefreshSecretKeyPrevious {
-		if s.Reveal() == derivedRefreshKey {
-			icfg.PreviousRefreshDerived = true
-			continue
-		}
-		icfg.PreviousRefreshSecrets = append(icfg.PreviousRefreshSecrets, []byte(s.Reveal()))
-	}
+	icfg := cfg.issuerConfig()
 	if cfg.JWTAlgorithm != "HS256" {
 		if cfg.JWTKeysFile != "" {
 			keys, kerrs := readKeysFile(cfg.JWTKeysFile)

@@ -1,5 +1,7 @@
 package main
 
+import "github.com/authsvc/authsvc/internal/issuer"
+
 // shippedSecrets are the secret values that the project's own files (the
 // Makefile, configs/, the README and docs/) show. They are public, so a key
 // equal to one of them is no key at all. TestShippedSecrets_AreAllListed
@@ -8,18 +10,14 @@ var shippedSecrets = []string{
 	"compose-config-check-only-not-a-real-key-0000", // Makefile compose-config
 }
 
-// minSecretLen is the shortest HMAC key accepted (RFC 7518 §3.2: at least
-// the hash output size, 32 bytes for HS256).
-const minSecretLen = 32
-
 // weakSecret says why v is plainly not a random key, or "" when nothing
-// shows that: fewer than minSecretLen bytes, one short pattern repeated
+// shows that: fewer than issuer.MinSecretLen bytes, one short pattern repeated
 // ("changemechangeme…", "aaaa…", "0123456701234567…"), or a value the
 // project ships. A random key can be rejected by none of these except by a
 // chance far below 2⁻¹²⁸.
 func weakSecret(v string) string {
 	switch {
-	case len(v) < minSecretLen:
+	case len(v) < issuer.MinSecretLen:
 		return "is shorter than 32 bytes"
 	case repeatsPattern(v):
 		return "is one short pattern repeated, not a random key"

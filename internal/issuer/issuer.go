@@ -6,7 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -29,8 +28,6 @@ const (
 )
 
 const (
-	// minSecretLen is the shortest HMAC key accepted (docs/configuration.md).
-	minSecretLen = 32
 	// minRSABits is the smallest RSA modulus accepted (docs/configuration.md).
 	minRSABits = 2048
 	// idLen is the number of random bytes in a token id (128 bits).
@@ -151,83 +148,27 @@ func (i *Issuer) LogValue() slog.Value {
 }
 
 // New checks cfg and builds an Issuer. It reports every problem it finds at
-// once (joined with errors.Join), naming the field and its environment
-// variable; messages never contain key material.
+// once (joined with errors.Join): those of Config.Problems, each a Problem,
+// then those of the asymmetric keys; each names the field and its
+// environment variable, and none contains key material.
 func New(cfg Config) (*Issuer, error) {
 	var problems []error
 	bad := func(format string, args ...any) {
 		problems = append(problems, fmt.Errorf(format, args...))
 	}
 
-	// HMAC keys.
-	if len(cfg.Secret) < minSecretLen {
-		bad("Secret (SECRET_KEY) must be at least %d bytes", minSecretLen)
+	// The settings (Config.Problems), then the asymmetric keys themselves.
+	for _, p := range cfg.Problems() {
+		problems = append(problems, p)
 	}
-	for n, s := range cfg.PreviousSecrets {
-		if len(s) < minSecretLen {
-			bad("PreviousSecrets[%d] (SECRET_KEY_PREVIOUS) must be at least %d bytes", n, minSecretLen)
-		}
-	}
-	if len(cfg.RefreshSecret) > 0 {
-		if len(cfg.RefreshSecret) < minSecretLen {
-			bad("RefreshSecret (REFRESH_SECRET_KEY) must be at least %d bytes", minSecretLen)
-		}
-		if hmac.Equal(cfg.RefreshSecret, cfg.Secret) {
-			bad("RefreshSecret (REFRESH_SECRET_KEY) must differ from Secret (SECRET_KEY)")
-		}
-		for n, s := range cfg.PreviousSecrets {
-			if hmac.Equal(cfg.RefreshSecret, s) {
-				bad("RefreshSecret (REFRESH_SECRET_KEY) must differ from PreviousSecrets[%d] (SECRET_KEY_PREVIOUS)", n)
-			}
-		}
-	}
-
-	for n, r := range cfg.PreviousRefreshSecrets {
-		if len(r) < minSecretLen {
-			bad("PreviousRefreshSecrets[%d] (REFRESH_SECRET_KEY_PREVIOUS) must be at least %d bytes", n, minSecretLen)
-		}
-		for _, s := range append([][]byte{cfg.Secret}, cfg.PreviousSecrets...) {
-			if hmac.Equal(r, s) {
-				bad("PreviousRefreshSecrets[%d] (REFRESH_SECRET_KEY_PREVIOUS) must differ from SECRET_KEY and SECRET_KEY_PREVIOUS: resource servers hold those", n)
-				break
-			}
-		}
-	}
-
-	// Claims and clock.
-	if cfg.Issuer == "" {
-		bad("Issuer (JWT_ISSUER) is required")
-	}
-	if len(cfg.Audience) == 0 {
-		bad("Audience (JWT_AUDIENCE) is required")
-	}
-	for n, a := range cfg.Audience {
-		if a == "" {
-			bad("Audience[%d] (JWT_AUDIENCE) is empty", n)
-		}
-	}
-	if cfg.Leeway < 0 {
-		bad("Leeway (CLOCK_SKEW) must not be negative")
-	}
-
-	// Access-token keys. HS256 keys are built below, once the secrets are
-	// known to be valid.
 	var (
 		method     jwt.SigningMethod
 		accessKeys *KeySet
 	)
 	switch cfg.Algorithm {
 	case algHS256:
+		// Built below, once the secrets are known to be valid.
 		method = jwt.SigningMethodHS256
-		if cfg.PrivateKey != nil {
-			bad("PrivateKey (JWT_PRIVATE_KEY_FILE) must not be set for HS256")
-		}
-		if len(cfg.PreviousPublicKeys) > 0 {
-			bad("PreviousPublicKeys (JWT_PREVIOUS_PUBLIC_KEY_FILES) must not be set for HS256")
-		}
-		if len(cfg.Keys) > 0 {
-			bad("Keys (JWT_KEYS_FILE) must not be set for HS256: %w", ErrKeySet)
-		}
 	case algRS256, algES256, algEdDSA:
 		method = jwt.GetSigningMethod(cfg.Algorithm)
 		var previous []keyEntry
@@ -240,8 +181,8 @@ func New(cfg Config) (*Issuer, error) {
 			previous = append(previous, e)
 		}
 		switch {
-		case cfg.PrivateKey != nil && len(cfg.Keys) > 0:
-			bad("PrivateKey (JWT_PRIVATE_KEY_FILE) and Keys (JWT_KEYS_FILE) cannot both be set: %w", ErrKeySet)
+		case (cfg.PrivateKey != nil) == (len(cfg.Keys) > 0):
+			// Both or neither: a problem of Config.Problems.
 		case len(cfg.Keys) > 0:
 			if cfg.AccessTTL <= 0 {
 				bad("AccessTTL (ACCESS_TOKEN_TTL) must be positive with Keys (JWT_KEYS_FILE)")
@@ -255,7 +196,7 @@ func New(cfg Config) (*Issuer, error) {
 				break
 			}
 			accessKeys = ks
-		case cfg.PrivateKey != nil:
+		default:
 			e, err := newAsymmetricEntry(cfg.Algorithm, cfg.PrivateKey, typAccess)
 			if err != nil {
 				bad("PrivateKey (JWT_PRIVATE_KEY_FILE): %w", err)
@@ -267,11 +208,7 @@ func New(cfg Config) (*Issuer, error) {
 				break
 			}
 			accessKeys = ks
-		default:
-			bad("PrivateKey (JWT_PRIVATE_KEY_FILE) or Keys (JWT_KEYS_FILE) is required for %s", cfg.Algorithm)
 		}
-	default:
-		bad("Algorithm (JWT_ALGORITHM) must be one of HS256, RS256, ES256, EdDSA")
 	}
 
 	if len(problems) > 0 {
