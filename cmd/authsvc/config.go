@@ -16,6 +16,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
+	"github.com/authsvc/authsvc/internal/authenticator"
 	"github.com/authsvc/authsvc/internal/issuer"
 	"github.com/authsvc/authsvc/internal/tracing"
 
@@ -381,13 +382,13 @@ func (c *Config) Validate() []error {
 	// itself; only the choice of exporter is checked here.
 	errs = append(errs, tracing.Check(os.Getenv)...)
 	if c.UserAuthenticatorURL != "" {
-		u, err := url.Parse(c.UserAuthenticatorURL)
-		switch {
-		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			bad("USER_AUTHENTICATOR_URL", "must be an http:// or https:// URL")
-		case u.User != nil:
-			// Never quote it: it holds a password.
+		// The authenticator's rule (authenticator.CheckURL), in start-up's
+		// words; never quote the URL: it may hold a password.
+		switch _, err := authenticator.CheckURL(c.UserAuthenticatorURL); {
+		case errors.Is(err, authenticator.ErrURLCredentials):
 			bad("USER_AUTHENTICATOR_URL", "must not hold credentials; use USER_AUTHENTICATOR_TOKEN")
+		case err != nil:
+			bad("USER_AUTHENTICATOR_URL", "must be an http:// or https:// URL")
 		}
 	} else if c.UserAuthenticatorToken != "" {
 		bad("USER_AUTHENTICATOR_TOKEN", "is set without USER_AUTHENTICATOR_URL")

@@ -87,3 +87,27 @@ func TestValidate_IssuerRules(t *testing.T) {
 		})
 	}
 }
+
+// TestValidate_AuthenticatorURL checks start-up's lines for the
+// authenticator's URL rule (authenticator.CheckURL), never quoting the URL.
+func TestValidate_AuthenticatorURL(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"https://authn.example/check", ""},
+		{"ftp://authn.example", "USER_AUTHENTICATOR_URL: must be an http:// or https:// URL"},
+		{"https://u:pw-0123456789@authn.example/check", "USER_AUTHENTICATOR_URL: must not hold credentials; use USER_AUTHENTICATOR_TOKEN"},
+	} {
+		c := Config{UserAuthenticatorURL: tc.url}
+		var got []string
+		for _, e := range c.Validate() {
+			if strings.HasPrefix(e.Error(), "USER_AUTHENTICATOR_URL") {
+				got = append(got, e.Error())
+			}
+			if strings.Contains(e.Error(), "pw-0123456789") {
+				t.Errorf("%q quotes the password", e)
+			}
+		}
+		if (tc.want == "" && len(got) != 0) || (tc.want != "" && (len(got) != 1 || got[0] != tc.want)) {
+			t.Errorf("%s: lines %q, want %q", tc.url, got, tc.want)
+		}
+	}
+}

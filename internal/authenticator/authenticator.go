@@ -115,14 +115,37 @@ type Client struct {
 	http    *http.Client
 }
 
-// New checks cfg and returns a Client.
-func New(cfg Config) (*Client, error) {
-	u, err := url.Parse(cfg.URL)
+// The problems of Config.URL that CheckURL reports; match them with
+// errors.Is.
+var (
+	// ErrURLNotHTTP: not an http:// or https:// URL with a host.
+	ErrURLNotHTTP = errors.New("URL must be an http:// or https:// URL")
+	// ErrURLCredentials: the URL holds a user (and likely a password);
+	// the token is the way to authenticate.
+	ErrURLCredentials = errors.New("URL must not hold credentials; use the token")
+)
+
+// CheckURL checks Config.URL and returns it parsed: an http:// or https://
+// URL with a host (else ErrURLNotHTTP), without credentials (else
+// ErrURLCredentials). The errors never quote the URL, which may hold a
+// password. New calls it; a caller can check a configuration with it
+// before building a Client.
+func CheckURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, errors.New("authenticator: URL must be an http:// or https:// URL")
+		return nil, ErrURLNotHTTP
 	}
 	if u.User != nil {
-		return nil, errors.New("authenticator: URL must not hold credentials; use the token")
+		return nil, ErrURLCredentials
+	}
+	return u, nil
+}
+
+// New checks cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
+	u, err := CheckURL(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("authenticator: %w", err)
 	}
 	if cfg.Timeout < 0 {
 		return nil, errors.New("authenticator: timeout must not be negative")

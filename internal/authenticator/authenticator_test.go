@@ -233,3 +233,32 @@ func BenchmarkAuthenticate(b *testing.B) {
 	}
 	b.ReportMetric(float64(calls.Load())/float64(b.N), "calls/op")
 }
+
+// TestCheckURL checks the URL rule that New applies and start-up checks
+// first: http or https with a host, no credentials, never quoted.
+func TestCheckURL(t *testing.T) {
+	for _, tc := range []struct {
+		url  string
+		want error
+	}{
+		{"https://authn.example/check", nil},
+		{"http://127.0.0.1:8081/check", nil},
+		{"ftp://authn.example", ErrURLNotHTTP},
+		{"https:///check", ErrURLNotHTTP},
+		{"authn.example/check", ErrURLNotHTTP},
+		{"https://user:" + testPassword + "@authn.example/check", ErrURLCredentials},
+		{"ftp://user:" + testPassword + "@authn.example", ErrURLNotHTTP},
+	} {
+		_, err := CheckURL(tc.url)
+		if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+			t.Errorf("CheckURL(%q) = %v, want %v", tc.url, err, tc.want)
+		}
+		_, nerr := New(Config{URL: tc.url})
+		if !errors.Is(nerr, tc.want) || (tc.want == nil) != (nerr == nil) {
+			t.Errorf("New(%q) = %v, want %v", tc.url, nerr, tc.want)
+		}
+		if nerr != nil && (strings.Contains(nerr.Error(), testPassword) || !strings.HasPrefix(nerr.Error(), "authenticator: URL must")) {
+			t.Errorf("New(%q) = %q, want the rule, without the URL", tc.url, nerr)
+		}
+	}
+}
