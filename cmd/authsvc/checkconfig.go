@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/authsvc/authsvc/internal/tlscert"
 )
 
@@ -25,11 +23,14 @@ func checkConfig(stdout, stderr io.Writer) error {
 	if _, _, errs := buildKeysAndCredentials(cfg, log, nil); len(errs) > 0 {
 		return printProblems(stderr, errs...)
 	}
-	if cfg.Store == "redis" && len(cfg.RedisClusterAddrs) == 0 && len(cfg.RedisSentinelAddrs) == 0 {
-		// What openStore would refuse; parsing dials nothing.
-		if _, err := goredis.ParseURL(cfg.RedisURL.Reveal()); err != nil {
-			return printProblems(stderr, errRedisURL)
+	if cfg.Store == "redis" {
+		// What openStore would refuse, by the same function: the client
+		// connects lazily, so building and closing it dials nothing.
+		client, err := redisClient(cfg)
+		if err != nil {
+			return printProblems(stderr, err)
 		}
+		_ = client.Close()
 	}
 	if _, err := dpopConfig(cfg); err != nil {
 		return printProblems(stderr, err)
