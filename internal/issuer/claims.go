@@ -122,6 +122,16 @@ func (a audience) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (a *audience) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		// The common form, one audience: decoded straight into a string,
+		// not through an interface value as jwt.ClaimStrings does.
+		var one string
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		*a = audience{one}
+		return nil
+	}
 	var cs jwt.ClaimStrings
 	if err := cs.UnmarshalJSON(b); err != nil {
 		return err

@@ -391,8 +391,13 @@ func (s *Store) Session(ctx context.Context, id string) (store.Session, store.To
 	return sess, cur, nil
 }
 
-// parseRotateReply splits the reply of rotate.lua into its code and, for a
-// rotation or retry, the nFields family fields.
+// rotatedFields are the family fields a rotation returns, in reply order:
+// the session's own; the current token is the one the caller sent.
+var rotatedFields = [...]int{fSubject, fClientID, fScope, fAuthTime, fMaxExpiresAt, fJKT, fOrigin}
+
+// parseRotateReply checks the rotate script's reply and returns its code
+// and, for a rotation or retry, the nFields family fields (for a rotation
+// only the session's fields are filled: rotatedFields).
 func parseRotateReply(reply []any) (int64, []string, error) {
 	if len(reply) == 0 {
 		return 0, nil, errors.New("empty script reply")
@@ -401,15 +406,22 @@ func parseRotateReply(reply []any) (int64, []string, error) {
 	if !ok {
 		return 0, nil, fmt.Errorf("script reply code is %T", reply[0])
 	}
+	var positions []int
 	switch code {
 	case rotateNotFound, rotateReused, rotateWrongKey, rotateNoProof:
 		return code, nil, nil
-	case rotateRotated, rotateRetried:
+	case rotateRotated:
+		positions = rotatedFields[:]
+	case rotateRetried:
 	default:
 		return 0, nil, fmt.Errorf("unknown script reply code %d", code)
 	}
-	if len(reply) != 1+nFields {
-		return 0, nil, fmt.Errorf("script reply has %d values, want %d", len(reply), 1+nFields)
+	want := nFields
+	if positions != nil {
+		want = len(positions)
+	}
+	if len(reply) != 1+want {
+		return 0, nil, fmt.Errorf("script reply has %d values, want %d", len(reply), 1+want)
 	}
 	fields := make([]string, nFields)
 	for i, v := range reply[1:] {
@@ -417,7 +429,11 @@ func parseRotateReply(reply []any) (int64, []string, error) {
 		if !ok {
 			return 0, nil, fmt.Errorf("family field %d is %T", i, v)
 		}
-		fields[i] = str
+		if positions != nil {
+			fields[positions[i]] = str
+		} else {
+			fields[i] = str
+		}
 	}
 	return code, fields, nil
 }

@@ -12,9 +12,10 @@
 -- ARGV[14]    the session id
 -- Returns {0} not found, {3} reused (the family is deleted), {4} the session
 -- is bound to another DPoP key, {5} a required DPoP proof is missing (both:
--- nothing changed), or {1, fields} rotated, {2, fields} retried, where
--- fields are the family's sub, cid, scope, auth, max, cur, iat, exp, aid,
--- aiat, aexp, ascope, ajkt, jkt, org after the call.
+-- nothing changed), {1, sub, cid, scope, auth, max, jkt, org} rotated (the
+-- current token is the one in ARGV, so it is not sent back), or {2, fields}
+-- retried, where fields are the family's sub, cid, scope, auth, max, cur,
+-- iat, exp, aid, aiat, aexp, ascope, ajkt, jkt, org.
 local key, idx, sid = KEYS[1], KEYS[2], ARGV[14]
 local f = redis.call('HMGET', key, 'sub', 'cid', 'scope', 'auth', 'max',
   'cur', 'iat', 'exp', 'aid', 'aiat', 'aexp', 'ascope', 'ajkt', 'jkt', 'org', 'prev', 'rot')
@@ -60,14 +61,19 @@ if action == 'rotate' then
     'cur', ARGV[4], 'iat', ARGV[5], 'exp', ARGV[6],
     'aid', ARGV[7], 'aiat', ARGV[8], 'aexp', ARGV[9], 'ascope', ARGV[10], 'ajkt', ARGV[11])
   redis.call('PEXPIREAT', key, ARGV[6])
-  redis.call('ZADD', idx, ARGV[6], sid)
-  reindex_expiry(idx)
-  return {1, f[1], f[2], f[3], f[4], f[5],
-    ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11], jkt, org}
+  -- The index expires with its longest-lived member. When the family was
+  -- indexed already, its new expiry can only push that later (GT: no
+  -- lookup of the others); an entry that was missing (the index may be
+  -- new, without a TTL) takes the full recomputation.
+  if redis.call('ZADD', idx, ARGV[6], sid) == 1 then
+    reindex_expiry(idx)
+  else
+    redis.call('PEXPIREAT', idx, ARGV[6], 'GT')
+  end
+  return {1, f[1], f[2], f[3], f[4], f[5], jkt, org}
 end
-local code = 2
 if action == 'repeat' then
   -- This very request rotated the family already; its reply was lost.
-  code = 1
+  return {1, f[1], f[2], f[3], f[4], f[5], jkt, org}
 end
-return {code, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], ajkt, jkt, org}
+return {2, f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], ajkt, jkt, org}
