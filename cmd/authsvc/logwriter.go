@@ -13,13 +13,26 @@ import (
 // benchmark profile showed as a visible share of /refresh. The price is that
 // a crash can lose the last interval of log lines; LOG_FLUSH_INTERVAL=0
 // writes every record at once.
+//
+// Writes to out are group commits: one caller at a time writes out the whole
+// buffer, outside the lock, and the lines appended meanwhile go out together
+// in the next write. Concurrent audit events then share a write(2), each
+// caller returning only once its own line is out.
 type batchWriter struct {
-	out      io.Writer
-	mu       sync.Mutex
-	buf      []byte
-	stop     chan struct{}
-	done     chan struct{}
-	stopOnce sync.Once
+	out io.Writer
+	mu  sync.Mutex
+	buf []byte
+	// spare is the buffer last written out, reused for the next batch.
+	spare []byte
+	// appended and written count the bytes ever appended and ever written
+	// out; writing is set while one caller writes out (outside mu), and
+	// wrote is signalled when it is done.
+	appended, written int64
+	writing           bool
+	wrote             sync.Cond
+	stop              chan struct{}
+	done              chan struct{}
+	stopOnce          sync.Once
 }
 
 // maxBatch is the buffer size at which a Write flushes at once.
@@ -28,6 +41,7 @@ const maxBatch = 64 << 10
 // newBatchWriter starts a batchWriter that flushes to out every interval.
 func newBatchWriter(out io.Writer, interval time.Duration) *batchWriter {
 	w := &batchWriter{out: out, buf: make([]byte, 0, maxBatch), stop: make(chan struct{}), done: make(chan struct{})}
+	w.wrote.L = &w.mu
 	go w.loop(interval)
 	return w
 }
@@ -36,7 +50,7 @@ func newBatchWriter(out io.Writer, interval time.Duration) *batchWriter {
 // nowhere better to go.
 func (w *batchWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
-	w.buf = append(w.buf, p...)
+	w.appendLocked(p)
 	if len(w.buf) >= maxBatch {
 		w.flushLocked()
 	}
@@ -44,10 +58,29 @@ func (w *batchWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+func (w *batchWriter) appendLocked(p []byte) {
+	w.buf = append(w.buf, p...)
+	w.appended += int64(len(p))
+}
+
+// flushLocked returns once every byte appended so far is written out: by
+// this caller, or by the one writing out now or next. It is called with mu
+// held, which it releases while writing or waiting.
 func (w *batchWriter) flushLocked() {
-	if len(w.buf) > 0 {
-		_, _ = w.out.Write(w.buf)
-		w.buf = w.buf[:0]
+	mark := w.appended
+	for w.written < mark {
+		if w.writing {
+			w.wrote.Wait()
+			continue
+		}
+		w.writing = true
+		batch, end := w.buf, w.appended
+		w.buf = w.spare[:0]
+		w.mu.Unlock()
+		_, _ = w.out.Write(batch)
+		w.mu.Lock()
+		w.spare, w.written, w.writing = batch[:0], end, false
+		w.wrote.Broadcast()
 	}
 }
 
@@ -85,7 +118,7 @@ func (w *batchWriter) Close() error {
 // before it are in out when it returns.
 func (w *batchWriter) WriteNow(p []byte) (int, error) {
 	w.mu.Lock()
-	w.buf = append(w.buf, p...)
+	w.appendLocked(p)
 	w.flushLocked()
 	w.mu.Unlock()
 	return len(p), nil

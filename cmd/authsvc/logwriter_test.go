@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -93,6 +95,90 @@ func TestBatchWriter_ImmediateWritesTheBatchBeforeIt(t *testing.T) {
 	w.Write([]byte("request 3\n"))
 	if _, n := out.snapshot(); n != 1 {
 		t.Fatal("a batched line after the immediate one was written at once")
+	}
+}
+
+// gatedWriter is an io.Writer whose first Write blocks until release is
+// closed, after telling entered.
+type gatedWriter struct {
+	lockedBuffer
+	first            sync.Once
+	entered, release chan struct{}
+}
+
+func (g *gatedWriter) Write(p []byte) (int, error) {
+	g.first.Do(func() {
+		close(g.entered)
+		<-g.release
+	})
+	return g.lockedBuffer.Write(p)
+}
+
+// TestBatchWriter_ConcurrentImmediateLinesShareAWrite checks the group
+// commit: lines written at once while another write is under way go out
+// together in the next write, and none of their writers returns before its
+// line is out.
+func TestBatchWriter_ConcurrentImmediateLinesShareAWrite(t *testing.T) {
+	out := &gatedWriter{entered: make(chan struct{}), release: make(chan struct{})}
+	w := newBatchWriter(out, time.Hour)
+	defer w.Close()
+	released := make(chan struct{})
+	release := sync.OnceFunc(func() { close(released); close(out.release) })
+	defer release() // before Close, should the test fail early
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		immediate{w}.Write([]byte("first\n"))
+	}()
+	<-out.entered // the first line's write is under way, and held
+
+	const n = 10
+	var returned sync.WaitGroup
+	var early atomic.Int32
+	for i := range n {
+		returned.Go(func() {
+			immediate{w}.Write(fmt.Appendf(nil, "line %d\n", i))
+			select {
+			case <-released:
+			default:
+				early.Add(1)
+			}
+		})
+	}
+	// Wait until every line is buffered behind the held write. A writer
+	// that held the lock while writing would never let them in.
+	want := n * len("line 0\n")
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		buffered := -1
+		if w.mu.TryLock() {
+			buffered = len(w.buf)
+			w.mu.Unlock()
+		}
+		if buffered == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d bytes buffered behind the held write, want %d", buffered, want)
+		}
+	}
+	release()
+	<-first
+	returned.Wait()
+
+	if e := early.Load(); e != 0 {
+		t.Errorf("%d writers returned before their line was written", e)
+	}
+	s, writes := out.snapshot()
+	if writes != 2 {
+		t.Errorf("%d writes, want 2: the held one and one for the %d lines behind it", writes, n)
+	}
+	if !strings.HasPrefix(s, "first\n") || strings.Count(s, "\n") != n+1 {
+		t.Errorf("written %q", s)
+	}
+	for i := range n {
+		if !strings.Contains(s, fmt.Sprintf("line %d\n", i)) {
+			t.Errorf("line %d is missing", i)
+		}
 	}
 }
 

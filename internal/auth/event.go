@@ -17,7 +17,8 @@ func (s *Service) emit(e audit.Event) {
 	if e.Name == audit.EventReuseDetected {
 		level = slog.LevelWarn
 	}
-	attrs := []slog.Attr{slog.String("event", e.Name)}
+	attrs := make([]slog.Attr, 1, 12) // room for every attribute below
+	attrs[0] = slog.String("event", e.Name)
 	add := func(k, v string) {
 		if v != "" {
 			attrs = append(attrs, slog.String(k, v))
