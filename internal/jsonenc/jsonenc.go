@@ -11,6 +11,19 @@ import (
 
 const hex = "0123456789abcdef"
 
+// plain[b] is true for the ASCII bytes String copies as they are: one table
+// lookup per byte on the common path (tokens, names, scopes).
+var plain = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		switch b {
+		case '"', '\\', '<', '>', '&':
+		default:
+			t[b] = true
+		}
+	}
+	return t
+}()
+
 // String appends s as a JSON string, escaped as encoding/json.Marshal does:
 // quotes, backslashes and control characters; <, > and & as \u003c, \u003e,
 // \u0026; U+2028 and U+2029; and invalid UTF-8 as U+FFFD.
@@ -19,7 +32,7 @@ func String(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+			if plain[b] {
 				i++
 				continue
 			}
