@@ -30,7 +30,7 @@
 // VerifyAccess and VerifyRefresh share one strict path built on golang-jwt v5
 // parser options:
 //
-//   - tokens longer than 8 KiB are rejected before any parsing;
+//   - tokens longer than 64 KiB (the largest request body) are rejected before any parsing;
 //   - the algorithm is pinned by configuration (WithValidMethods), so alg
 //     "none" and every other algorithm fail, and the key function only ever
 //     returns keys of the pinned algorithm's type;

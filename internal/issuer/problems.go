@@ -50,7 +50,9 @@ const (
 
 // Problem is one broken rule of a Config: the facts, so that a caller can
 // word it its own way, and, as its Error, the issuer's own sentence. It
-// never holds key material: a key is described by its length only.
+// never holds key material: a key is described by its length only. Only
+// Config.Problems makes one with its sentence; a Problem built elsewhere
+// has an empty Error.
 type Problem struct {
 	Rule Rule
 	// Field is the Config field at fault ("PreviousSecrets") and Env its

@@ -29,7 +29,7 @@ var ErrExpired = fmt.Errorf("%w: expired", ErrInvalidToken)
 // Causes of verification failures found by this package rather than by
 // golang-jwt. They never carry values taken from the token.
 var (
-	errTooLarge     = errors.New("token larger than 8 KiB")
+	errTooLarge     = errors.New("token larger than 64 KiB")
 	errHeaderParam  = errors.New("header has a parameter other than alg, typ and kid")
 	errTyp          = errors.New("header typ does not match the token kind")
 	errNoKID        = errors.New("header kid is missing")
