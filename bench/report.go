@@ -100,10 +100,14 @@ type boundCheck struct {
 	RPS    float64 `json:"rps"`
 	Bound  float64 `json:"bound_rps"`
 	Ratio  float64 `json:"ratio"`
-	// HashMs (one check with every core hashing) ÷ CPUMsPerReq is the
-	// share of the server's CPU time spent in the hash itself: what Ratio
-	// would be if the server had every core to itself, so it holds on a
-	// busy machine too.
+	// AllCoresBound is cores ÷ one check timed with every core checking at
+	// once; AllCoresRatio is RPS against it. Shown beside the target, not
+	// judged: how much the cores slow each other varies with the host.
+	AllCoresBound float64 `json:"all_cores_bound_rps"`
+	AllCoresRatio float64 `json:"all_cores_ratio"`
+	// HashMs ÷ CPUMsPerReq is the share of the server's CPU time spent in
+	// the hash itself: what Ratio would be if the server had every core to
+	// itself, so it holds on a busy machine too.
 	HashMs        float64 `json:"hash_ms"`
 	CPUMsPerReq   float64 `json:"cpu_ms_per_req"`
 	CPUEfficiency float64 `json:"cpu_efficiency"`
@@ -212,10 +216,13 @@ func (b *bench) report() *report {
 		bc := boundCheck{Case: c.Name, Server: c.Server, RPS: c.Median.RPS, CPUMsPerReq: c.Median.CPUPerReqUs / 1000}
 		if c.Server != "floor" { // authsvc and go-oauth2 check the same argon2id hash
 			bc.Hash, bc.Bound, bc.HashMs = "argon2id m=19MiB t=2 p=1", b.hashes.Argon2Max, b.hashes.Argon2idMs
+			bc.AllCoresBound = b.hashes.Argon2AllCoresMax
 		} else {
 			bc.Hash, bc.Bound, bc.HashMs = fmt.Sprintf("bcrypt cost %d", b.hashes.BcryptCost), b.hashes.BcryptMax, b.hashes.BcryptMs
+			bc.AllCoresBound = b.hashes.BcryptAllCoresMax
 		}
 		bc.Ratio = ratio(bc.RPS, bc.Bound)
+		bc.AllCoresRatio = ratio(bc.RPS, bc.AllCoresBound)
 		bc.CPUEfficiency = ratio(bc.HashMs, bc.CPUMsPerReq)
 		r.Bounds = append(r.Bounds, bc)
 	}
@@ -458,8 +465,8 @@ func (r *report) print(w io.Writer) {
 	}
 
 	if len(r.Bounds) > 0 {
-		fmt.Fprintf(w, "\npassword grant against the hash's own throughput, every core hashing (%d cores; argon2id %.1f ms a check so, %.1f ms alone; bcrypt-%d %.1f ms so, %.1f ms alone; target ≥ 0.9 for authsvc)\n\n",
-			r.Hashes.Cores, r.Hashes.Argon2idMs, r.Hashes.Argon2idSerialMs, r.Hashes.BcryptCost, r.Hashes.BcryptMs, r.Hashes.BcryptSerialMs)
+		fmt.Fprintf(w, "\npassword grant against cores ÷ one hash check (%d cores; argon2id %.1f ms alone, %.1f ms with every core hashing; bcrypt-%d %.1f ms alone, %.1f ms so; target ≥ 0.9 for authsvc against the check alone)\n\n",
+			r.Hashes.Cores, r.Hashes.Argon2idMs, r.Hashes.Argon2idAllCoresMs, r.Hashes.BcryptCost, r.Hashes.BcryptMs, r.Hashes.BcryptAllCoresMs)
 		rows = nil
 		for _, bc := range r.Bounds {
 			v := "-"
@@ -467,10 +474,10 @@ func (r *report) print(w io.Writer) {
 				v = verdict(bc.Ratio >= 0.9)
 			}
 			rows = append(rows, []string{bc.Case, bc.Server, bc.Hash, f0(bc.RPS), f0(bc.Bound), f2(bc.Ratio), v,
-				f2(bc.CPUMsPerReq), f2(bc.CPUEfficiency)})
+				f0(bc.AllCoresBound), f2(bc.AllCoresRatio), f2(bc.CPUMsPerReq), f2(bc.CPUEfficiency)})
 		}
 		table(w, []string{"case", "server", "hash", "req/s", "bound req/s", "ratio", "≥ 0.9",
-			"server CPU ms/req", "hash ÷ CPU per req"}, rows)
+			"all-cores bound", "ratio", "server CPU ms/req", "hash ÷ CPU per req"}, rows)
 		fmt.Fprintln(w, "(hash ÷ CPU per req: the share of the server's CPU spent hashing, the ratio it would reach with every core to itself)")
 	}
 
