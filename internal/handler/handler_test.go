@@ -107,7 +107,7 @@ func passwordForm(user, pw string) url.Values {
 	return url.Values{"grant_type": {"password"}, "username": {user}, "password": {pw}}
 }
 
-func TestMethods_OtherThanContractGet405WithAllow(t *testing.T) {
+func TestMethods_OtherThanDocumentedGet405WithAllow(t *testing.T) {
 	s := newServer(t, Deps{})
 	cases := []struct{ method, path, allow string }{
 		{http.MethodGet, "/token", "POST"},
